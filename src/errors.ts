@@ -1,0 +1,102 @@
+/**
+ * `OAuthError`: the one error type spa-oauth throws, with a stable `code`.
+ *
+ * @module
+ */
+
+/**
+ * Stable error codes. Match on these, never on `message`.
+ *
+ * - `login_required`: there is no session (or it ended); call `login()`.
+ * - `invalid_state`: the callback's `state` is missing, unknown, replayed or expired. Nothing was stored.
+ * - `callback_already_handled`: this callback was already completed in this browser (e.g. the back button).
+ * - `invalid_callback`: the callback is malformed or forged (wrong `iss`, duplicate parameters, implicit-flow tokens).
+ * - `authorization_error`: the provider answered the authorization request with `error=` (see `error`, `errorDescription`).
+ * - `invalid_grant`: the provider refused the code (e.g. already redeemed).
+ * - `invalid_token_response`: the token response is malformed, or its ID token fails validation.
+ * - `network_error`: the provider could not be reached or answered with a 5xx. The session is kept.
+ * - `timeout`: a request to the provider took longer than `requestTimeoutSeconds`. The session is kept.
+ * - `origin_not_allowed`: a token was requested for an origin outside `apiOrigins`.
+ * - `redirect_not_allowed`: an API answered a token-bearing request with a redirect; it was not followed.
+ * - `configuration_error`: the options or the provider's metadata cannot work; the message says what to fix.
+ * - `storage_error`: IndexedDB failed while writing; nothing partial was kept.
+ * - `dpop_error`: the DPoP key is missing or unusable, or the provider downgraded a DPoP token to Bearer.
+ */
+export type OAuthErrorCode =
+  | 'login_required'
+  | 'invalid_state'
+  | 'callback_already_handled'
+  | 'invalid_callback'
+  | 'authorization_error'
+  | 'invalid_grant'
+  | 'invalid_token_response'
+  | 'network_error'
+  | 'timeout'
+  | 'origin_not_allowed'
+  | 'redirect_not_allowed'
+  | 'configuration_error'
+  | 'storage_error'
+  | 'dpop_error'
+
+/** Extra fields of an {@link OAuthError}. */
+export interface OAuthErrorDetails {
+  /** The underlying cause, redacted: never a token or a whole token response. */
+  cause?: unknown
+  /** The provider's `error` value (authorization or token endpoint). */
+  error?: string
+  /** The provider's `error_description`: plain text from a remote party, render it only as text. */
+  errorDescription?: string
+  /** HTTP status of the provider's response, when there was one. */
+  status?: number
+}
+
+/**
+ * The error spa-oauth throws and reports.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await auth.handleRedirectCallback()
+ * } catch (e) {
+ *   if (e instanceof OAuthError && e.code === 'callback_already_handled') navigate('/')
+ *   else throw e
+ * }
+ * ```
+ */
+export class OAuthError extends Error {
+  override readonly name = 'OAuthError'
+  /** Stable machine-readable code. */
+  readonly code: OAuthErrorCode
+  /** The provider's `error` value, when the provider sent one. */
+  readonly error?: string
+  /** The provider's `error_description`, when it sent one. Treat it as untrusted text. */
+  readonly errorDescription?: string
+  /** HTTP status of the provider's response, when there was one. */
+  readonly status?: number
+
+  constructor(code: OAuthErrorCode, message: string, details: OAuthErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause })
+    this.code = code
+    if (details.error !== undefined) this.error = details.error
+    if (details.errorDescription !== undefined) this.errorDescription = details.errorDescription
+    if (details.status !== undefined) this.status = details.status
+  }
+
+  /** Plain-object form, also used by `JSON.stringify`. Carries no token. */
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      error: this.error,
+      errorDescription: this.errorDescription,
+      status: this.status,
+      cause: this.cause,
+    }
+  }
+}
+
+/** Whether `value` is an {@link OAuthError}, optionally with the given code. */
+export function isOAuthError(value: unknown, code?: OAuthErrorCode): value is OAuthError {
+  return value instanceof OAuthError && (code === undefined || value.code === code)
+}

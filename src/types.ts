@@ -1,0 +1,159 @@
+/**
+ * Public types of spa-oauth. Everything here is part of the contract in DESIGN.md.
+ *
+ * @module
+ */
+import type { OAuthError } from './errors.js'
+
+/**
+ * Options accepted by {@link createOAuthClient}.
+ *
+ * @example
+ * ```ts
+ * const auth = createOAuthClient({
+ *   issuer: 'https://auth.example.com',
+ *   clientId: 'my-spa',
+ *   redirectUri: 'https://app.example.com/callback',
+ *   apiOrigins: ['https://api.example.com'],
+ * })
+ * ```
+ */
+export interface OAuthClientOptions {
+  /** Issuer identifier. Its OpenID discovery document (RFC 8414 metadata as fallback) is fetched lazily, once. */
+  issuer: string
+  /** The public client's `client_id` as registered at the provider. */
+  clientId: string
+  /** Absolute redirect URI, registered exactly at the provider. No fragment. */
+  redirectUri: string
+  /** Absolute URI the provider returns to after RP-initiated logout. Optional. */
+  postLogoutRedirectUri?: string
+  /** Space-separated scopes. Default `'openid profile email offline_access'`. */
+  scope?: string
+  /** RFC 8707 resource indicator(s). The first one is the default audience of `getAccessToken()`. */
+  resource?: string | string[]
+  /** Origins (scheme, host and port) to which `auth.fetch` may attach tokens. Default: none. */
+  apiOrigins?: string[]
+  /** Sender-constrain tokens with DPoP (RFC 9449). Default `false`. */
+  dpop?: boolean
+  /** Where tokens live. `'memory'` persists nothing: a reload ends the session. Default `'indexeddb'`. */
+  storage?: 'indexeddb' | 'memory'
+  /** Refresh an access token this many seconds before it expires. Default `30`. */
+  refreshLeewaySeconds?: number
+  /** Allow `http://` issuers and endpoints. Only for local development. Default `false`. */
+  allowInsecureRequests?: boolean
+  /** Timeout of every request to the provider, in seconds. Default `15`. */
+  requestTimeoutSeconds?: number
+  /**
+   * Use Pushed Authorization Requests (RFC 9126). Default `false`; PAR is always used when the
+   * provider's metadata sets `require_pushed_authorization_requests`.
+   */
+  pushedAuthorizationRequests?: boolean
+}
+
+/** Whether the client knows the session yet, and whether there is one. */
+export type AuthStatus = 'loading' | 'authenticated' | 'unauthenticated'
+
+/** Claims of the validated ID token of the signed-in user. */
+export interface User {
+  /** Subject identifier at the issuer. */
+  readonly sub: string
+  readonly [claim: string]: unknown
+}
+
+/** Immutable state of the client, shaped for React's `useSyncExternalStore`. */
+export interface AuthSnapshot {
+  readonly status: AuthStatus
+  readonly user?: User
+  readonly error?: OAuthError
+}
+
+/** Options of {@link OAuthClient.login}. */
+export interface LoginOptions {
+  /** Same-origin path to return to after sign-in. Default: the current path. Foreign URLs are refused. */
+  returnTo?: string
+  /** Scopes for this sign-in. Default: the client's `scope`. */
+  scope?: string
+  /** Resource indicator(s) for this sign-in. Default: the client's `resource`. */
+  resource?: string | string[]
+  /** OpenID `prompt`, e.g. `'login'`, `'consent'`, `'none'`. */
+  prompt?: string
+  /** OpenID `login_hint`. */
+  loginHint?: string
+  /** More authorization request parameters. The protocol's own parameters cannot be overridden. */
+  extraParams?: Record<string, string>
+}
+
+/** What {@link OAuthClient.handleRedirectCallback} resolves with. */
+export interface RedirectResult {
+  /** The same-origin path given to `login()` (or the path `login()` was called from). */
+  returnTo: string
+  /** Claims of the signed-in user, or `undefined` without `openid` scope. */
+  user: User | undefined
+}
+
+/** Options of {@link OAuthClient.getAccessToken}. */
+export interface GetAccessTokenOptions {
+  /** Audience (RFC 8707). Default: the first configured `resource`. */
+  resource?: string
+  /** Scopes, at most those granted at sign-in. Default: the client's `scope`. */
+  scope?: string
+  /** Refresh even if the cached token is still valid. */
+  forceRefresh?: boolean
+}
+
+/** Options of {@link OAuthClient.logout}. */
+export interface LogoutOptions {
+  /**
+   * Absolute URL or same-origin path to land on. It is sent as `post_logout_redirect_uri`
+   * (so it must be registered); default `postLogoutRedirectUri`.
+   */
+  returnTo?: string
+  /** Only end the local session: no navigation to the provider's end-session endpoint. */
+  localOnly?: boolean
+}
+
+/** Payloads of the events of {@link OAuthClient.on}. */
+export interface OAuthEventMap {
+  /** A sign-in completed, in this tab or another tab of the origin. */
+  login: { user: User | undefined }
+  /** The session was ended by `logout()`, in this tab or another. */
+  logout: Record<string, never>
+  /** An access token was obtained with the refresh token. */
+  token_refreshed: { resource: string | undefined; scope: string; expiresAt: number }
+  /** The provider ended the session (`invalid_grant`) or it became unusable; sign in again. */
+  session_expired: { error: OAuthError }
+  /** IndexedDB could not be opened: the client keeps tokens in memory only. */
+  storage_fallback: { error: OAuthError }
+  /** A failure that no call returned (e.g. revocation at logout). */
+  error: { error: OAuthError }
+}
+
+/** Name of an event of {@link OAuthClient.on}. */
+export type OAuthEvent = keyof OAuthEventMap
+
+/** The client returned by {@link createOAuthClient}. All methods are bound: they may be passed around. */
+export interface OAuthClient {
+  /** Starts a sign-in: navigates to the provider. The returned promise never resolves (the page leaves). */
+  login(options?: LoginOptions): Promise<never>
+  /** Validates and redeems the callback. Safe to call twice in one page. */
+  handleRedirectCallback(url?: string): Promise<RedirectResult>
+  /**
+   * Whether `url` (default `location.href`) is this client's redirect URI carrying an authorization
+   * response (`state` with `code` or `error`) not yet handled in this page.
+   */
+  isRedirectCallback(url?: string): boolean
+  /** A valid access token, refreshed if needed. No session: `OAuthError` `login_required`. */
+  getAccessToken(options?: GetAccessTokenOptions): Promise<string>
+  /** `fetch` that attaches the access token for `apiOrigins` and refreshes it when needed. */
+  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>
+  /** Claims of the signed-in user, or `undefined`. */
+  getUser(): User | undefined
+  /** The current immutable snapshot. */
+  getSnapshot(): AuthSnapshot
+  /** Calls `listener` on every snapshot change. Returns the unsubscribe function. */
+  subscribe(listener: () => void): () => void
+  /** Listens to an event. Returns the unsubscribe function. */
+  on<E extends OAuthEvent>(event: E, listener: (payload: OAuthEventMap[E]) => void): () => void
+  /** Revokes the refresh token, wipes the session in every tab, then goes to the end-session endpoint. */
+  logout(options?: LogoutOptions): Promise<void>
+}
