@@ -1,0 +1,143 @@
+/**
+ * `<AuthProvider>`: makes an {@link OAuthClient} available to {@link useAuth} and handles the
+ * redirect callback.
+ *
+ * @module
+ */
+import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react'
+import type { ReactNode } from 'react'
+import type { OAuthError } from '../errors.js'
+import type { AuthSnapshot, OAuthClient } from '../types.js'
+import { AuthContext } from './context.js'
+import type { AuthContextValue, AuthState } from './context.js'
+import { startRedirectCallback, toOAuthError } from './redirect-callback.js'
+
+/** Props of {@link AuthProvider}. */
+export interface AuthProviderProps {
+  /** The client from `createOAuthClient()`. Create it once, outside of any component. */
+  client: OAuthClient
+  /**
+   * Called once after the redirect callback has been handled, with the same-origin path the
+   * sign-in should return to (the `returnTo` given to `login()`). Also called with `'/'` when the
+   * callback had already been handled (e.g. the user went back to the callback URL), so the app
+   * leaves the callback page. Default: `window.history.replaceState(null, '', returnTo)`; pass
+   * your router's navigate function instead so that the router sees the change.
+   *
+   * @example
+   * ```tsx
+   * const navigate = useNavigate()
+   * <AuthProvider client={auth} onRedirectCallback={(to) => navigate(to, { replace: true })}>
+   * ```
+   */
+  onRedirectCallback?: (returnTo: string) => void
+  children?: ReactNode
+}
+
+/** What the server (and hydration) renders: the session is not known there. */
+const SERVER_SNAPSHOT: AuthSnapshot = Object.freeze({ status: 'loading' as const })
+const getServerSnapshot = (): AuthSnapshot => SERVER_SNAPSHOT
+
+function defaultOnRedirectCallback(returnTo: string): void {
+  window.history.replaceState(null, '', returnTo)
+}
+
+/**
+ * Provides the client's state to {@link useAuth}, {@link RequireAuth} and
+ * {@link withAuthRequired}, through `useSyncExternalStore`, so every tab's changes (sign-in,
+ * sign-out, expiry) re-render the app.
+ *
+ * On mount, when the page is the redirect callback (`client.isRedirectCallback()`), it calls
+ * `client.handleRedirectCallback()` exactly once, also under `StrictMode`, then
+ * `onRedirectCallback(returnTo)`. A failed callback is exposed as `useAuth().error`; a callback
+ * that had already been handled is not an error.
+ *
+ * Safe to render on the server: it renders the `'loading'` state and touches `window` only in
+ * effects.
+ *
+ * @example
+ * ```tsx
+ * import { createOAuthClient } from 'spa-oauth'
+ * import { AuthProvider } from 'spa-oauth/react'
+ *
+ * const auth = createOAuthClient({ issuer, clientId, redirectUri })
+ *
+ * createRoot(el).render(
+ *   <AuthProvider client={auth}>
+ *     <App />
+ *   </AuthProvider>,
+ * )
+ * ```
+ */
+export function AuthProvider({ client, onRedirectCallback, children }: AuthProviderProps): ReactNode {
+  const subscribe = useCallback((listener: () => void) => client.subscribe(listener), [client])
+  const getSnapshot = useCallback(() => client.getSnapshot(), [client])
+  const snapshot = useSyncExternalStore(subscribe, getSnapshot, getServerSnapshot)
+
+  /** An error of this provider's own doing: the redirect callback, or a `login()` that failed. */
+  const [ownError, setOwnError] = useState<OAuthError | undefined>(undefined)
+
+  const onRedirectCallbackRef = useRef(onRedirectCallback)
+  useEffect(() => {
+    onRedirectCallbackRef.current = onRedirectCallback
+  })
+
+  useEffect(() => {
+    const entry = startRedirectCallback(client)
+    if (entry === undefined) return undefined
+    let active = true
+    const deliver = (returnTo: string): void => {
+      if (!active || entry.delivered) return
+      entry.delivered = true
+      ;(onRedirectCallbackRef.current ?? defaultOnRedirectCallback)(returnTo)
+    }
+    entry.promise.then(
+      (result) => deliver(result.returnTo),
+      (error: unknown) => {
+        if (!active) return
+        const oauthError = toOAuthError(error, 'invalid_callback', 'The redirect callback failed.')
+        if (oauthError.code === 'callback_already_handled') deliver('/')
+        else setOwnError(oauthError)
+      },
+    )
+    return () => {
+      active = false
+    }
+  }, [client])
+
+  const actions = useMemo(
+    () => ({
+      login: (options?: Parameters<OAuthClient['login']>[0]): Promise<never> => {
+        setOwnError(undefined)
+        return client.login(options).catch((error: unknown) => {
+          const oauthError = toOAuthError(error, 'configuration_error', 'login() failed.')
+          setOwnError(oauthError)
+          throw oauthError
+        })
+      },
+      logout: (options?: Parameters<OAuthClient['logout']>[0]): Promise<void> => {
+        setOwnError(undefined)
+        return client.logout(options)
+      },
+      getAccessToken: (options?: Parameters<OAuthClient['getAccessToken']>[0]) =>
+        client.getAccessToken(options),
+      fetch: (input: RequestInfo | URL, init?: RequestInit) => client.fetch(input, init),
+    }),
+    [client],
+  )
+
+  // A stale callback or login error no longer applies once a session exists.
+  const error =
+    snapshot.error ?? (snapshot.status === 'authenticated' ? undefined : ownError)
+
+  const value = useMemo<AuthContextValue>(() => {
+    const auth: AuthState = {
+      status: snapshot.status,
+      user: snapshot.user,
+      error,
+      ...actions,
+    }
+    return { client, auth }
+  }, [client, snapshot, error, actions])
+
+  return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>
+}

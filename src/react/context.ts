@@ -1,0 +1,54 @@
+/**
+ * The React context shared by {@link AuthProvider}, {@link useAuth} and {@link RequireAuth}.
+ *
+ * @module
+ */
+import { createContext } from 'react'
+import type { OAuthError } from '../errors.js'
+import type { AuthStatus, OAuthClient, User } from '../types.js'
+
+/**
+ * What {@link useAuth} returns: the client's state and its bound methods.
+ *
+ * The object changes identity when the state changes; `login`, `logout`, `getAccessToken` and
+ * `fetch` keep the same identity for as long as the provider's `client` does, so they are safe in
+ * dependency arrays.
+ *
+ * @example
+ * ```tsx
+ * const { status, user, login, logout } = useAuth()
+ * if (status === 'loading') return <Spinner />
+ * return status === 'authenticated'
+ *   ? <button onClick={() => logout()}>Sign out {String(user?.name ?? user?.sub)}</button>
+ *   : <button onClick={() => login()}>Sign in</button>
+ * ```
+ */
+export interface AuthState {
+  /** `'loading'` until the client knows whether there is a session (always so on the server). */
+  readonly status: AuthStatus
+  /** ID token claims of the signed-in user, or `undefined`. */
+  readonly user: User | undefined
+  /**
+   * The last error: the client's own (its snapshot's `error`), a failed redirect callback, or a
+   * `login()` that failed before leaving the page. `undefined` when none.
+   */
+  readonly error: OAuthError | undefined
+  /** {@link OAuthClient.login}: starts a sign-in (navigates to the provider). */
+  readonly login: OAuthClient['login']
+  /** {@link OAuthClient.logout}: ends the session in every tab. */
+  readonly logout: OAuthClient['logout']
+  /** {@link OAuthClient.getAccessToken}: a valid access token, refreshed if needed. */
+  readonly getAccessToken: OAuthClient['getAccessToken']
+  /** {@link OAuthClient.fetch}: `fetch` that attaches the access token for the allowed API origins. */
+  readonly fetch: OAuthClient['fetch']
+}
+
+/** @internal What the provider puts in the context. */
+export interface AuthContextValue {
+  readonly client: OAuthClient
+  readonly auth: AuthState
+}
+
+/** @internal */
+export const AuthContext = createContext<AuthContextValue | null>(null)
+AuthContext.displayName = 'SpaOAuthContext'

@@ -1,0 +1,31 @@
+/**
+ * spa-oauth's React entry, `spa-oauth/react`: {@link AuthProvider}, {@link useAuth},
+ * {@link RequireAuth} and {@link withAuthRequired}. Re-exports only.
+ *
+ * @example
+ * ```tsx
+ * import { createOAuthClient } from 'spa-oauth'
+ * import { AuthProvider, RequireAuth, useAuth } from 'spa-oauth/react'
+ *
+ * const auth = createOAuthClient({ issuer, clientId, redirectUri })
+ *
+ * function App() {
+ *   const { user, logout } = useAuth()
+ *   return <button onClick={() => logout()}>Sign out {user?.sub}</button>
+ * }
+ *
+ * root.render(
+ *   <AuthProvider client={auth}>
+ *     <RequireAuth fallback={<p>Loading…</p>}><App /></RequireAuth>
+ *   </AuthProvider>,
+ * )
+ * ```
+ *
+ * @module
+ */
+export { AuthProvider } from './AuthProvider.js'
+export type { AuthProviderProps } from './AuthProvider.js'
+export type { AuthState } from './context.js'
+export { useAuth, useAuthClient } from './useAuth.js'
+export { RequireAuth, withAuthRequired } from './RequireAuth.js'
+export type { RequireAuthProps, WithAuthRequiredOptions } from './RequireAuth.js'
