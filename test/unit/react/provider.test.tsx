@@ -350,3 +350,23 @@ describe('redirect callback', () => {
     expect(onRedirectCallback).not.toHaveBeenCalled()
   })
 })
+
+describe('errors from another copy of the core', () => {
+  it('recognises callback_already_handled without instanceof', async () => {
+    setLocation('/callback?code=abc&state=xyz')
+    // What a second bundled copy of OAuthError looks like from here: same name and code, other class.
+    class ForeignOAuthError extends Error {
+      override readonly name = 'OAuthError'
+      readonly code = 'callback_already_handled'
+    }
+    const client = new FakeClient({ callbackError: new ForeignOAuthError('done before') })
+    const onRedirectCallback = vi.fn()
+    render(
+      <AuthProvider client={client} onRedirectCallback={onRedirectCallback}>
+        <Status />
+      </AuthProvider>,
+    )
+    await waitFor(() => expect(onRedirectCallback).toHaveBeenCalledWith('/'))
+    expect(statusText()).toBe('unauthenticated')
+  })
+})
