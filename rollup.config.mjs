@@ -1,0 +1,48 @@
+// Builds dist/: the ESM entries for bundlers (dependencies external), a standalone minified ESM
+// bundle with the dependencies inlined (for <script type="module"> or a CDN), and bundled .d.ts.
+import { existsSync, readFileSync } from 'node:fs'
+import { gzipSync, brotliCompressSync } from 'node:zlib'
+import typescript from '@rollup/plugin-typescript'
+import resolve from '@rollup/plugin-node-resolve'
+import terser from '@rollup/plugin-terser'
+import { dts } from 'rollup-plugin-dts'
+
+const hasReact = existsSync('src/react/index.ts')
+const input = { index: 'src/index.ts', ...(hasReact ? { react: 'src/react/index.ts' } : {}) }
+const external = [/^oauth4webapi/, /^idb-keyval/, /^react(\/|$)/, /^react-dom(\/|$)/]
+const ts = () => typescript({ tsconfig: './tsconfig.json', declaration: false, declarationMap: false, include: ['src/**/*'] })
+
+/** Prints the minified, gzip and brotli size of an emitted file. */
+function reportSize() {
+  return {
+    name: 'report-size',
+    writeBundle(options, bundle) {
+      for (const [name, chunk] of Object.entries(bundle)) {
+        if (chunk.type !== 'chunk') continue
+        const code = readFileSync(`${options.dir ?? 'dist'}/${name}`)
+        const kb = (n) => `${(n / 1024).toFixed(2)} KB`
+        console.log(`size ${name}: ${kb(code.length)} min, ${kb(gzipSync(code, { level: 9 }).length)} gzip, ${kb(brotliCompressSync(code).length)} brotli`)
+      }
+    },
+  }
+}
+
+export default [
+  {
+    input,
+    external,
+    output: { dir: 'dist', format: 'es', entryFileNames: '[name].js', chunkFileNames: 'shared-[hash].js', sourcemap: true },
+    plugins: [ts()],
+  },
+  {
+    input: { 'spa-oauth.standalone.min': 'src/index.ts' },
+    output: { dir: 'dist', format: 'es', entryFileNames: '[name].js', sourcemap: true },
+    plugins: [resolve({ browser: true }), ts(), terser({ format: { comments: false }, ecma: 2020, module: true }), reportSize()],
+  },
+  {
+    input,
+    external,
+    output: { dir: 'dist', format: 'es', entryFileNames: '[name].d.ts', chunkFileNames: 'shared-[hash].d.ts' },
+    plugins: [dts({ tsconfig: './tsconfig.json' })],
+  },
+]

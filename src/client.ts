@@ -1,0 +1,141 @@
+/**
+ * `createOAuthClient`: wires the redirect manager, the token store, the session and the fetch
+ * wrapper together. Synchronous and cheap: discovery happens on first need, IndexedDB opens in
+ * the background.
+ *
+ * @module
+ */
+import { resolveConfig } from './config.js'
+import { createDpopKeys } from './dpop/keys.js'
+import { OAuthError } from './errors.js'
+import { createAuthFetch } from './fetch/auth-fetch.js'
+import { redact } from './provider/errors.js'
+import { refreshTokens } from './provider/grants.js'
+import { createProvider } from './provider/provider.js'
+import { startLogin } from './redirect/authorize.js'
+import { createCallbackHandler } from './redirect/callback.js'
+import { logout } from './redirect/logout.js'
+import { createTransactionStore } from './redirect/transactions.js'
+import { openTabChannel } from './session/channel.js'
+import { createEmitter } from './session/events.js'
+import { createLock } from './session/lock.js'
+import { createSession, endsSession } from './session/session.js'
+import { createSnapshotStore } from './session/snapshot.js'
+import { openStorage } from './store/open-storage.js'
+import { createTokenStore } from './store/token-store.js'
+import type { OAuthClient, OAuthClientOptions } from './types.js'
+
+function navigate(url: string): void {
+  location.assign(url)
+}
+
+/**
+ * Creates a client. Call it once per app (per issuer and client id) and share the result.
+ *
+ * @example
+ * ```ts
+ * import { createOAuthClient } from 'spa-oauth'
+ *
+ * export const auth = createOAuthClient({
+ *   issuer: 'https://auth.example.com',
+ *   clientId: 'my-spa',
+ *   redirectUri: `${location.origin}/callback`,
+ *   apiOrigins: ['https://api.example.com'],
+ *   resource: 'https://api.example.com',
+ * })
+ *
+ * if (auth.isRedirectCallback()) {
+ *   const { returnTo } = await auth.handleRedirectCallback()
+ *   history.replaceState(null, '', returnTo)
+ * }
+ * const me = await auth.fetch('https://api.example.com/me').then((r) => r.json())
+ * ```
+ *
+ * @throws {OAuthError} `configuration_error` when an option cannot work (the message says which).
+ */
+export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
+  const config = resolveConfig(options)
+  const emitter = createEmitter()
+  const snapshot = createSnapshotStore()
+  const provider = createProvider(config)
+
+  const backend = openStorage(config.storage, `${config.namespace}|`, (cause) => {
+    const error = new OAuthError('storage_error', 'IndexedDB is unavailable: the session is kept in memory only and ends with this page', {
+      cause: redact(cause),
+    })
+    // Asynchronous, so a listener attached right after createOAuthClient sees it.
+    setTimeout(() => emitter.emit('storage_fallback', { error }), 0)
+  })
+  const store = createTokenStore(backend, config.namespace)
+  const transactions = createTransactionStore(backend, config.namespace)
+  const dpopKeys = createDpopKeys(backend, config.namespace)
+
+  const dpopHandle = async () => {
+    if (!config.dpop) return undefined
+    const handle = await dpopKeys.handle(false)
+    if (!handle) throw endsSession(new OAuthError('dpop_error', 'the DPoP key of this session is gone'))
+    return handle
+  }
+
+  const session = createSession({
+    config,
+    store,
+    snapshot,
+    emitter,
+    channel: openTabChannel(config.namespace),
+    lock: createLock(),
+    refreshGrant: async (refreshToken, request, current) => {
+      const dpop = await dpopHandle()
+      try {
+        return await refreshTokens(provider, { refreshToken, ...request, session: current, dpop })
+      } catch (e) {
+        // The provider consumed the refresh token or answered something that cannot be trusted:
+        // only a network failure or a timeout leaves the session as it was.
+        if (e instanceof OAuthError && e.code !== 'network_error' && e.code !== 'timeout') throw endsSession(e)
+        throw e
+      }
+    },
+  })
+  session.onEnd(() => dpopKeys.forget())
+
+  const callbacks = createCallbackHandler({ config, provider, transactions, session, dpopKeys })
+  const report = (error: OAuthError) => emitter.emit('error', { error })
+
+  const getAccessToken: OAuthClient['getAccessToken'] = (opts) => session.getAccessToken(opts)
+  const authFetch = createAuthFetch({
+    config,
+    getAccessToken,
+    dpop: async () => {
+      try {
+        return await dpopHandle()
+      } catch (e) {
+        if (e instanceof OAuthError) {
+          // Tokens bound to a lost key cannot be used: end the session cleanly.
+          await session.signOut().catch(() => undefined)
+          emitter.emit('session_expired', { error: e })
+          throw new OAuthError('login_required', 'the session has ended: sign in again', { cause: redact(e) })
+        }
+        throw e
+      }
+    },
+  })
+
+  // On the redirect URI with a callback, the status stays `loading` until it is handled.
+  if (typeof location !== 'undefined' && callbacks.isCallback()) {
+    // handleRedirectCallback takes the hold over until it settles; an app that never calls it gets its status after 10 s.
+    session.holdLoading(new Promise<void>((resolve) => setTimeout(resolve, 10_000)))
+  }
+
+  return {
+    login: (opts) => startLogin({ config, provider, transactions, dpopKeys, warn: report, navigate }, opts),
+    handleRedirectCallback: (url) => callbacks.handle(url),
+    isRedirectCallback: (url) => callbacks.isCallback(url),
+    getAccessToken,
+    fetch: authFetch,
+    getUser: () => session.snapshot().user,
+    getSnapshot: () => snapshot.get(),
+    subscribe: (listener) => snapshot.subscribe(listener),
+    on: (event, listener) => emitter.on(event, listener),
+    logout: (opts) => logout({ config, provider, session, report, navigate }, opts),
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * `auth.fetch`: `fetch` with the access token attached for allowed API origins. Other origins get
+ * the request untouched. A `401` whose challenge says `invalid_token` costs one forced refresh and
+ * one retry; a DPoP nonce challenge costs one retry; a redirect is never followed with a token.
+ *
+ * @module
+ */
+import * as oauth from 'oauth4webapi'
+import type { Config } from '../config.js'
+import { OAuthError } from '../errors.js'
+import { redact } from '../provider/errors.js'
+import type { GetAccessTokenOptions } from '../types.js'
+
+/** What the wrapper needs: tokens come through the session's refresh coordinator only. */
+export interface AuthFetchDeps {
+  config: Config
+  getAccessToken(options?: GetAccessTokenOptions): Promise<string>
+  /** The DPoP handle of the session, when DPoP is on. Rejects when the key is gone. */
+  dpop(): Promise<oauth.DPoPHandle | undefined>
+}
+
+/** The `fetch`-shaped function returned by {@link createAuthFetch}. */
+export type AuthFetch = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>
+
+type Outcome = { response: Response; challenges?: oauth.WWWAuthenticateChallenge[] }
+
+function isInvalidToken(challenges: oauth.WWWAuthenticateChallenge[] | undefined): boolean {
+  return (challenges ?? []).some(
+    (c) => (c.scheme === 'bearer' || c.scheme === 'dpop') && c.parameters.error === 'invalid_token',
+  )
+}
+
+/** The resource whose origin is the request's, else the default one. */
+function resourceFor(config: Config, origin: string): string | undefined {
+  for (const r of config.resources) {
+    try {
+      if (new URL(r).origin === origin) return r
+    } catch {
+      // resource indicators are absolute URIs, but not necessarily URLs (urn:…)
+    }
+  }
+  return config.resources[0]
+}
+
+/** Creates `auth.fetch`. */
+export function createAuthFetch(deps: AuthFetchDeps): AuthFetch {
+  const { config } = deps
+
+  return async function authFetch(input, init) {
+    let request: Request
+    try {
+      request = new Request(input, init)
+    } catch (e) {
+      throw new OAuthError('configuration_error', 'auth.fetch: the request is invalid', { cause: redact(e) })
+    }
+    const url = new URL(request.url)
+    // Not an allowed origin, or the caller brought its own credentials: the request goes out untouched.
+    if (!config.apiOrigins.has(url.origin) || request.headers.has('authorization')) {
+      return fetch(input, init)
+    }
+
+    // A caller's stream cannot be sent twice; any other body is buffered once so a retry can resend it.
+    const streaming = init?.body instanceof ReadableStream
+    const body: ArrayBuffer | ReadableStream | null = streaming
+      ? (init!.body as ReadableStream)
+      : request.body === null
+        ? null
+        : await request.arrayBuffer()
+    const replayable = !streaming
+    const headers = new Headers(request.headers)
+    // A caller-supplied DPoP header would be forwarded as if it were ours (checklist 41).
+    headers.delete('dpop')
+    const passthrough: RequestInit = {
+      credentials: request.credentials,
+      cache: request.cache,
+      integrity: request.integrity,
+      keepalive: request.keepalive,
+      referrerPolicy: request.referrerPolicy,
+      ...(request.mode === 'navigate' ? {} : { mode: request.mode }),
+    }
+    const options: oauth.ProtectedResourceRequestOptions = {
+      signal: request.signal,
+      [oauth.customFetch]: (u, o) => fetch(u, { ...passthrough, ...(o as RequestInit) }),
+    }
+    if (config.allowInsecureRequests) options[oauth.allowInsecureRequests] = true
+    const resource = resourceFor(config, url.origin)
+    const tokenOptions: GetAccessTokenOptions = resource === undefined ? {} : { resource }
+
+    const send = async (token: string): Promise<Outcome> => {
+      const dpop = config.dpop ? await deps.dpop() : undefined
+      try {
+        const response = await oauth.protectedResourceRequest(token, request.method, url, new Headers(headers), body, {
+          ...options,
+          ...(dpop ? { DPoP: dpop } : {}),
+        })
+        return { response }
+      } catch (e) {
+        if (e instanceof oauth.WWWAuthenticateChallengeError) return { response: e.response, challenges: e.cause }
+        throw e
+      }
+    }
+
+    let token = await deps.getAccessToken(tokenOptions)
+    let outcome = await send(token)
+    let attempts = 1
+    // At most three attempts in all: one nonce retry, one refresh retry.
+    if (replayable && outcome.response.status === 401 && config.dpop && outcome.challenges?.some((c) => c.scheme === 'dpop' && c.parameters.error === 'use_dpop_nonce')) {
+      outcome = await send(token)
+      attempts++
+    }
+    if (replayable && outcome.response.status === 401 && isInvalidToken(outcome.challenges) && attempts < 3) {
+      token = await deps.getAccessToken({ ...tokenOptions, forceRefresh: true })
+      outcome = await send(token)
+    }
+    const { response } = outcome
+    if (response.type === 'opaqueredirect' && request.redirect === 'follow') {
+      throw new OAuthError('redirect_not_allowed', `auth.fetch: ${url.origin} answered with a redirect; it was not followed, so the token went nowhere else`)
+    }
+    if (response.type === 'opaqueredirect' && request.redirect === 'error') {
+      throw new OAuthError('redirect_not_allowed', 'auth.fetch: the response was a redirect (redirect: "error")')
+    }
+    return response
+  }
+}

@@ -1,0 +1,21 @@
+/**
+ * spa-oauth: OAuth 2.0 / OpenID Connect for single-page apps.
+ *
+ * @packageDocumentation
+ */
+export { createOAuthClient } from './client.js'
+export { OAuthError, isOAuthError } from './errors.js'
+export type { OAuthErrorCode, OAuthErrorDetails } from './errors.js'
+export type {
+  AuthSnapshot,
+  AuthStatus,
+  GetAccessTokenOptions,
+  LoginOptions,
+  LogoutOptions,
+  OAuthClient,
+  OAuthClientOptions,
+  OAuthEvent,
+  OAuthEventMap,
+  RedirectResult,
+  User,
+} from './types.js'

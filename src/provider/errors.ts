@@ -1,0 +1,83 @@
+/**
+ * Maps what oauth4webapi and `fetch` throw to `OAuthError`, redacting on the way: oauth4webapi's
+ * errors embed whole responses (token responses included), so only names, codes, messages and
+ * statuses survive into the cause the app sees.
+ *
+ * @module
+ */
+import * as oauth from 'oauth4webapi'
+import { OAuthError, type OAuthErrorCode } from '../errors.js'
+
+/** A redacted cause: safe to log, carries no token and no response body. */
+export interface RedactedCause {
+  name: string
+  message: string
+  code?: string
+  status?: number
+}
+
+function statusOf(e: unknown): number | undefined {
+  if (e instanceof oauth.ResponseBodyError) return e.status
+  if (e instanceof oauth.WWWAuthenticateChallengeError) return e.status
+  if (e instanceof oauth.OperationProcessingError && e.cause instanceof Response) return e.cause.status
+  return undefined
+}
+
+/** Strips an error down to name, message, code and status. */
+export function redact(e: unknown): RedactedCause | undefined {
+  if (e === undefined || e === null) return undefined
+  if (e instanceof OAuthError) return { name: e.name, message: e.message, code: e.code }
+  if (e instanceof Error) {
+    const code = (e as { code?: unknown }).code
+    const out: RedactedCause = { name: e.name, message: e.message }
+    if (typeof code === 'string') out.code = code
+    const status = statusOf(e)
+    if (status !== undefined) out.status = status
+    return out
+  }
+  return { name: 'Error', message: typeof e === 'string' ? e : 'unknown error' }
+}
+
+function isNetworkFailure(e: unknown): boolean {
+  // fetch rejects with a plain TypeError ("Failed to fetch"); oauth4webapi's own TypeErrors carry a code.
+  return e instanceof TypeError && (e as { code?: unknown }).code === undefined
+}
+
+function isTimeout(e: unknown): boolean {
+  return (e instanceof DOMException || e instanceof Error) && (e.name === 'TimeoutError' || e.name === 'AbortError')
+}
+
+/**
+ * Converts any failure of a provider request to an `OAuthError`.
+ *
+ * @param what What was being done, for the message ("refresh", "code exchange", …).
+ * @param fallback The code for a response that is malformed or fails validation.
+ */
+export function toOAuthError(e: unknown, what: string, fallback: OAuthErrorCode): OAuthError {
+  if (e instanceof OAuthError) return e
+  const cause = redact(e)
+  if (isTimeout(e)) return new OAuthError('timeout', `${what}: the provider did not answer in time`, { cause })
+  if (isNetworkFailure(e)) return new OAuthError('network_error', `${what}: the provider could not be reached`, { cause })
+  if (e instanceof oauth.AuthorizationResponseError) {
+    return new OAuthError('authorization_error', `${what}: the provider answered "${e.error}"`, {
+      cause,
+      error: e.error,
+      ...(e.error_description === undefined ? {} : { errorDescription: e.error_description }),
+    })
+  }
+  const status = statusOf(e)
+  if (status !== undefined && status >= 500) {
+    return new OAuthError('network_error', `${what}: the provider failed with HTTP ${status}`, { cause, status })
+  }
+  if (e instanceof oauth.ResponseBodyError) {
+    const code: OAuthErrorCode = e.error === 'invalid_grant' ? 'invalid_grant' : fallback
+    return new OAuthError(code, `${what}: the provider answered "${e.error}"`, {
+      cause,
+      status: e.status,
+      error: e.error,
+      ...(e.error_description === undefined ? {} : { errorDescription: e.error_description }),
+    })
+  }
+  const detail = e instanceof Error ? e.message : 'unexpected failure'
+  return new OAuthError(fallback, `${what}: ${detail}`, { cause, ...(status === undefined ? {} : { status }) })
+}

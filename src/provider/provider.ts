@@ -1,0 +1,84 @@
+/**
+ * The provider as oauth4webapi sees it: discovery (cached for the page's life), the client
+ * metadata (signing algorithms pinned, `none` excluded), and the options every request carries
+ * (timeout signal, the development-only http switch).
+ *
+ * @module
+ */
+import * as oauth from 'oauth4webapi'
+import type { Config } from '../config.js'
+import { OAuthError } from '../errors.js'
+import { toOAuthError } from './errors.js'
+
+/** What every part needs to talk to the provider. */
+export interface Provider {
+  /** The discovered metadata (one request per page, retried after a failure). */
+  metadata(): Promise<oauth.AuthorizationServer>
+  /** The client metadata for oauth4webapi, with the ID token algorithms pinned. */
+  client(as: oauth.AuthorizationServer): oauth.Client
+  /** Options for an oauth4webapi request: a fresh timeout signal each time, and `allowInsecureRequests`. */
+  requestOptions(): { signal: () => AbortSignal; [oauth.allowInsecureRequests]?: boolean }
+}
+
+/** Signing algorithms a public client may accept for ID tokens: asymmetric only, never `none`. */
+const ASYMMETRIC = /^(RS|PS|ES)(256|384|512)$|^EdDSA$|^Ed25519$|^ES256K$/
+
+/** Creates the provider access for a configuration. */
+export function createProvider(config: Config): Provider {
+  let cached: Promise<oauth.AuthorizationServer> | undefined
+  const issuer = new URL(config.issuer)
+
+  const requestOptions = () => {
+    const options: { signal: () => AbortSignal; [oauth.allowInsecureRequests]?: boolean } = {
+      signal: () => AbortSignal.timeout(config.requestTimeoutMs),
+    }
+    if (config.allowInsecureRequests) options[oauth.allowInsecureRequests] = true
+    return options
+  }
+
+  async function discover(): Promise<oauth.AuthorizationServer> {
+    try {
+      const res = await oauth.discoveryRequest(issuer, { ...requestOptions(), algorithm: 'oidc' })
+      return await oauth.processDiscoveryResponse(issuer, res)
+    } catch (e) {
+      // No OpenID configuration: try RFC 8414 metadata. An issuer mismatch is not retried.
+      const notFound = e instanceof oauth.OperationProcessingError && e.code === oauth.RESPONSE_IS_NOT_CONFORM
+      if (!notFound) throw e
+      const res = await oauth.discoveryRequest(issuer, { ...requestOptions(), algorithm: 'oauth2' })
+      return await oauth.processDiscoveryResponse(issuer, res)
+    }
+  }
+
+  return {
+    metadata() {
+      cached ??= discover().then(
+        (as) => {
+          const methods = as.code_challenge_methods_supported
+          if (Array.isArray(methods) && !methods.includes('S256')) {
+            throw new OAuthError(
+              'configuration_error',
+              'spa-oauth: the provider does not support PKCE S256 (code_challenge_methods_supported); plain PKCE is never used.',
+            )
+          }
+          return as
+        },
+        (e: unknown) => {
+          throw toOAuthError(e, 'discovery', 'configuration_error')
+        },
+      )
+      cached.catch(() => (cached = undefined))
+      return cached
+    },
+    client(as) {
+      const advertised = as.id_token_signing_alg_values_supported
+      const algs = Array.isArray(advertised) ? advertised.filter((a) => ASYMMETRIC.test(a)) : ['RS256']
+      return {
+        client_id: config.clientId,
+        token_endpoint_auth_method: 'none',
+        // oauth4webapi accepts a list at run time; a list excludes `none` even where the metadata lists it.
+        id_token_signed_response_alg: (algs.length > 0 ? algs : ['RS256']) as unknown as string,
+      }
+    },
+    requestOptions,
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * Builds the authorization request (PKCE S256, state, nonce, resource, prompt, login_hint,
+ * dpop_jkt, extra parameters, PAR when asked or required), stores it as a transaction and leaves
+ * the page for the provider.
+ *
+ * @module
+ */
+import * as oauth from 'oauth4webapi'
+import type { Config } from '../config.js'
+import { normaliseResources } from '../config.js'
+import type { DpopKeys } from '../dpop/keys.js'
+import { OAuthError } from '../errors.js'
+import { toOAuthError } from '../provider/errors.js'
+import { withDpopNonceRetry } from '../provider/grants.js'
+import type { Provider } from '../provider/provider.js'
+import { RECORD_VERSION } from '../store/records.js'
+import type { LoginOptions } from '../types.js'
+import { currentOrigin, currentPath, sameOriginPath } from './return-to.js'
+import { TRANSACTION_LIFETIME_MS, type Transaction, type TransactionStore } from './transactions.js'
+
+/** Parameters that only the SDK sets. */
+const RESERVED = new Set([
+  'client_id',
+  'redirect_uri',
+  'response_type',
+  'response_mode',
+  'scope',
+  'state',
+  'nonce',
+  'code_challenge',
+  'code_challenge_method',
+  'resource',
+  'dpop_jkt',
+  'request',
+  'request_uri',
+])
+
+/** What {@link startLogin} needs. */
+export interface AuthorizeDeps {
+  config: Config
+  provider: Provider
+  transactions: TransactionStore
+  dpopKeys: DpopKeys
+  /** Reports a non-fatal problem (e.g. a refused `returnTo`). */
+  warn(error: OAuthError): void
+  /** Navigates the page. */
+  navigate(url: string): void
+}
+
+function invalid(message: string): OAuthError {
+  return new OAuthError('configuration_error', `login: ${message}`)
+}
+
+/** Validates `login()` options. */
+function checkOptions(options: LoginOptions): void {
+  if (typeof options !== 'object' || options === null) throw invalid('options must be an object')
+  for (const name of ['returnTo', 'scope', 'prompt', 'loginHint'] as const) {
+    const v = options[name]
+    if (v !== undefined && typeof v !== 'string') throw invalid(`"${name}" must be a string`)
+  }
+  if (options.scope !== undefined && options.scope.trim() === '') throw invalid('"scope" must not be empty')
+  const extra = options.extraParams
+  if (extra !== undefined) {
+    if (typeof extra !== 'object' || extra === null) throw invalid('"extraParams" must be an object of strings')
+    for (const [k, v] of Object.entries(extra)) {
+      if (RESERVED.has(k)) throw invalid(`"extraParams.${k}" is set by the SDK and cannot be overridden`)
+      if (typeof v !== 'string') throw invalid(`"extraParams.${k}" must be a string`)
+    }
+  }
+}
+
+/** Starts a sign-in. Resolves never: the page navigates to the provider. */
+export async function startLogin(deps: AuthorizeDeps, options: LoginOptions = {}): Promise<never> {
+  const { config, provider, transactions } = deps
+  checkOptions(options)
+  const origin = currentOrigin()
+  if (origin === undefined) throw invalid('login() needs a browser page')
+
+  const as = await provider.metadata()
+  if (typeof as.authorization_endpoint !== 'string') {
+    throw new OAuthError('configuration_error', 'login: the provider has no authorization_endpoint')
+  }
+  const client = provider.client(as)
+  await transactions.purge().catch(() => undefined)
+
+  const scope = options.scope === undefined ? config.scope : options.scope.trim().split(/\s+/).join(' ')
+  const resources = options.resource === undefined ? [...config.resources] : normaliseResources(options.resource, 'login resource')
+  let returnTo = currentPath()
+  if (options.returnTo !== undefined) {
+    const safe = sameOriginPath(options.returnTo, origin)
+    if (safe === undefined) {
+      deps.warn(invalid(`"returnTo" must be a same-origin path; ${JSON.stringify(options.returnTo)} was replaced by "/"`))
+      returnTo = '/'
+    } else returnTo = safe
+  }
+
+  const codeVerifier = oauth.generateRandomCodeVerifier()
+  const codeChallenge = await oauth.calculatePKCECodeChallenge(codeVerifier)
+  const state = oauth.generateRandomState()
+  const nonce = scope.split(' ').includes('openid') ? oauth.generateRandomNonce() : undefined
+
+  let dpop: oauth.DPoPHandle | undefined
+  let dpopJkt: string | undefined
+  if (config.dpop) {
+    // A key that cannot survive the redirect (memory storage) cannot bind the code: no dpop_jkt then.
+    dpop = await deps.dpopKeys.handle(true)
+    if (dpop && deps.dpopKeys.persistent()) dpopJkt = await dpop.calculateThumbprint()
+  }
+
+  const params = new URLSearchParams({
+    client_id: config.clientId,
+    redirect_uri: config.redirectUri,
+    response_type: 'code',
+    scope,
+    state,
+    code_challenge: codeChallenge,
+    code_challenge_method: 'S256',
+  })
+  if (nonce) params.set('nonce', nonce)
+  for (const r of resources) params.append('resource', r)
+  if (options.prompt) params.set('prompt', options.prompt)
+  if (options.loginHint) params.set('login_hint', options.loginHint)
+  if (dpopJkt) params.set('dpop_jkt', dpopJkt)
+  for (const [k, v] of Object.entries(options.extraParams ?? {})) params.set(k, v)
+
+  const now = Date.now()
+  const txn: Transaction = {
+    v: RECORD_VERSION,
+    state,
+    nonce,
+    codeVerifier,
+    redirectUri: config.redirectUri,
+    scope,
+    resources,
+    returnTo,
+    createdAt: now,
+    expiresAt: now + TRANSACTION_LIFETIME_MS,
+    dpopJkt,
+  }
+  try {
+    await transactions.put(txn)
+  } catch (e) {
+    throw new OAuthError('storage_error', 'login: the transaction could not be stored', { cause: e instanceof Error ? { name: e.name, message: e.message } : undefined })
+  }
+
+  const url = new URL(as.authorization_endpoint)
+  if (config.pushedAuthorizationRequests || as.require_pushed_authorization_requests === true) {
+    if (typeof as.pushed_authorization_request_endpoint !== 'string') {
+      throw new OAuthError('configuration_error', 'login: PAR was requested but the provider has no pushed_authorization_request_endpoint')
+    }
+    let requestUri: string
+    try {
+      const par = await withDpopNonceRetry(async () => {
+        const response = await oauth.pushedAuthorizationRequest(as, client, oauth.None(), params, {
+          ...provider.requestOptions(),
+          ...(dpop ? { DPoP: dpop } : {}),
+        })
+        return oauth.processPushedAuthorizationResponse(as, client, response)
+      })
+      requestUri = par.request_uri
+    } catch (e) {
+      throw toOAuthError(e, 'pushed authorization request', 'configuration_error')
+    }
+    url.searchParams.set('client_id', config.clientId)
+    url.searchParams.set('request_uri', requestUri)
+  } else {
+    for (const [k, v] of params) url.searchParams.append(k, v)
+  }
+  deps.navigate(url.href)
+  return new Promise<never>(() => {})
+}

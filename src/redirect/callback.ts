@@ -1,0 +1,170 @@
+/**
+ * Handles the redirect back from the provider: finds the transaction by `state` and consumes it
+ * before the first `await` of anything else, validates the response (state, RFC 9207 `iss`,
+ * `error=`), scrubs the address bar, redeems the code once, and hands the tokens to the session.
+ *
+ * @module
+ */
+import * as oauth from 'oauth4webapi'
+import type { Config } from '../config.js'
+import type { DpopKeys } from '../dpop/keys.js'
+import { OAuthError } from '../errors.js'
+import { redact, toOAuthError } from '../provider/errors.js'
+import { exchangeCode } from '../provider/grants.js'
+import type { Provider } from '../provider/provider.js'
+import type { Session } from '../session/session.js'
+import { RECORD_VERSION, type SessionRecord } from '../store/records.js'
+import type { RedirectResult } from '../types.js'
+import type { TransactionStore } from './transactions.js'
+
+/** Parameters removed from the address bar after a callback. */
+const CALLBACK_PARAMS = ['code', 'state', 'iss', 'error', 'error_description', 'error_uri', 'session_state']
+
+/** What the callback handler needs. */
+export interface CallbackDeps {
+  config: Config
+  provider: Provider
+  transactions: TransactionStore
+  session: Session
+  dpopKeys: DpopKeys
+}
+
+/** The callback handler of one client. */
+export interface CallbackHandler {
+  handle(url?: string): Promise<RedirectResult>
+  isCallback(url?: string): boolean
+}
+
+function currentHref(): string | undefined {
+  return typeof location === 'undefined' ? undefined : location.href
+}
+
+function samePath(a: URL, b: URL): boolean {
+  return a.origin === b.origin && a.pathname === b.pathname
+}
+
+/** Removes the callback parameters from the address bar (RFC 9700 §4.2.4, §4.3.1). */
+function scrubAddressBar(): void {
+  if (typeof history === 'undefined' || typeof location === 'undefined') return
+  const url = new URL(location.href)
+  let changed = false
+  for (const p of CALLBACK_PARAMS) {
+    if (url.searchParams.has(p)) {
+      url.searchParams.delete(p)
+      changed = true
+    }
+  }
+  if (changed) history.replaceState(history.state, '', url.href)
+}
+
+function mapValidationError(e: unknown): OAuthError {
+  if (e instanceof oauth.AuthorizationResponseError) return toOAuthError(e, 'callback', 'authorization_error')
+  const message = e instanceof Error ? e.message : 'invalid callback'
+  if (/"state"/.test(message)) return new OAuthError('invalid_state', `callback: ${message}`, { cause: redact(e) })
+  return new OAuthError('invalid_callback', `callback: ${message}`, { cause: redact(e) })
+}
+
+/** Creates the callback handler. */
+export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
+  const { config, provider, transactions, session } = deps
+  const redirect = new URL(config.redirectUri)
+  /** Callbacks of this page, by state: a second call gets the first call's promise. */
+  const handled = new Map<string, Promise<RedirectResult>>()
+
+  async function run(url: URL, state: string): Promise<RedirectResult> {
+    const txn = await transactions.take(state)
+    if (!txn) {
+      if (await transactions.wasCompleted(state).catch(() => false)) {
+        throw new OAuthError('callback_already_handled', 'callback: this sign-in was already completed in this browser')
+      }
+      throw new OAuthError('invalid_state', 'callback: no pending sign-in matches this state (unknown, replayed or from another client)')
+    }
+    if (txn.expiresAt <= Date.now()) {
+      throw new OAuthError('invalid_state', 'callback: the sign-in took longer than 10 minutes and expired; start it again')
+    }
+    if (!samePath(url, new URL(txn.redirectUri))) {
+      throw new OAuthError('invalid_callback', 'callback: the URL is not the redirect URI of this sign-in')
+    }
+    const as = await provider.metadata()
+    let params: URLSearchParams
+    try {
+      params = oauth.validateAuthResponse(as, provider.client(as), url, txn.state)
+    } catch (e) {
+      throw mapValidationError(e)
+    }
+    // Tokens never come from the front channel: only the code is used.
+    let dpop: oauth.DPoPHandle | undefined
+    if (config.dpop) {
+      dpop = await deps.dpopKeys.handle(!txn.dpopJkt)
+      if (!dpop || (txn.dpopJkt && (await dpop.calculateThumbprint()) !== txn.dpopJkt)) {
+        throw new OAuthError('dpop_error', 'callback: the DPoP key this sign-in was bound to is gone; sign in again')
+      }
+    }
+    const resource = txn.resources[0]
+    const { tokens, claims } = await exchangeCode(provider, {
+      params,
+      redirectUri: txn.redirectUri,
+      codeVerifier: txn.codeVerifier,
+      nonce: txn.nonce,
+      resource,
+      scope: txn.scope,
+      dpop,
+    })
+    const record: SessionRecord = {
+      v: RECORD_VERSION,
+      sub: claims?.sub,
+      idToken: tokens.idToken,
+      claims,
+      scope: txn.scope,
+      createdAt: Date.now(),
+    }
+    try {
+      await session.signIn({ session: record, tokens, resource })
+    } catch (e) {
+      throw e instanceof OAuthError ? e : new OAuthError('storage_error', 'callback: the tokens could not be stored', { cause: redact(e) })
+    }
+    await transactions.markCompleted(state).catch(() => undefined)
+    return { returnTo: txn.returnTo, user: claims }
+  }
+
+  function parse(url: string | undefined): URL | undefined {
+    const href = url ?? currentHref()
+    if (href === undefined) return undefined
+    try {
+      return new URL(href, currentHref())
+    } catch {
+      return undefined
+    }
+  }
+
+  return {
+    handle(url) {
+      const parsed = parse(url)
+      if (!parsed) {
+        return Promise.reject(new OAuthError('invalid_callback', 'handleRedirectCallback: not a valid URL'))
+      }
+      const isPage = url === undefined || parsed.href === currentHref()
+      const states = parsed.searchParams.getAll('state')
+      const state = states.length === 1 ? states[0] : undefined
+      const existing = state === undefined ? undefined : handled.get(state)
+      if (existing) return existing
+      if (isPage) scrubAddressBar()
+      if (state === undefined || state === '') {
+        return Promise.reject(
+          new OAuthError('invalid_state', states.length > 1 ? 'callback: "state" appears more than once' : 'callback: the URL has no "state"'),
+        )
+      }
+      const p = run(parsed, state)
+      handled.set(state, p)
+      session.holdLoading(p)
+      return p
+    },
+    isCallback(url) {
+      const parsed = parse(url)
+      if (!parsed || !samePath(parsed, redirect)) return false
+      const state = parsed.searchParams.get('state')
+      if (!state || handled.has(state)) return false
+      return parsed.searchParams.has('code') || parsed.searchParams.has('error')
+    },
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * Logout: the local wipe first (every store, every tab), then revocation of the refresh token
+ * (RFC 7009) where the provider offers it, then RP-initiated logout at the end-session endpoint.
+ * A failed revocation never blocks the logout; it is reported through the `error` event.
+ *
+ * @module
+ */
+import * as oauth from 'oauth4webapi'
+import type { Config } from '../config.js'
+import { OAuthError } from '../errors.js'
+import { toOAuthError } from '../provider/errors.js'
+import type { Provider } from '../provider/provider.js'
+import type { Session } from '../session/session.js'
+import type { LogoutOptions } from '../types.js'
+import { currentOrigin } from './return-to.js'
+
+/** What {@link logout} needs. */
+export interface LogoutDeps {
+  config: Config
+  provider: Provider
+  session: Session
+  report(error: OAuthError): void
+  navigate(url: string): void
+}
+
+function landing(config: Config, returnTo: string | undefined): string | undefined {
+  if (returnTo === undefined) return config.postLogoutRedirectUri
+  const origin = currentOrigin()
+  let url: URL
+  try {
+    url = new URL(returnTo, origin)
+  } catch {
+    throw new OAuthError('configuration_error', 'logout: "returnTo" is not a URL')
+  }
+  const allowed = [origin, config.postLogoutRedirectUri && new URL(config.postLogoutRedirectUri).origin]
+  if (!allowed.includes(url.origin)) {
+    throw new OAuthError('configuration_error', 'logout: "returnTo" must be on the app\'s origin (no open redirect)')
+  }
+  return url.href
+}
+
+/** Ends the session everywhere, then leaves for the provider's end-session endpoint unless `localOnly`. */
+export async function logout(deps: LogoutDeps, options: LogoutOptions = {}): Promise<void> {
+  if (typeof options !== 'object' || options === null) {
+    throw new OAuthError('configuration_error', 'logout: options must be an object')
+  }
+  const target = landing(deps.config, options.returnTo)
+  const { refreshToken, idToken } = await deps.session.signOut()
+
+  let as: oauth.AuthorizationServer | undefined
+  try {
+    as = await deps.provider.metadata()
+  } catch (e) {
+    deps.report(toOAuthError(e, 'logout', 'network_error'))
+  }
+
+  if (as && refreshToken && typeof as.revocation_endpoint === 'string') {
+    try {
+      const response = await oauth.revocationRequest(as, deps.provider.client(as), oauth.None(), refreshToken, {
+        ...deps.provider.requestOptions(),
+        additionalParameters: { token_type_hint: 'refresh_token' },
+      })
+      await oauth.processRevocationResponse(response)
+    } catch (e) {
+      deps.report(toOAuthError(e, 'revocation', 'network_error'))
+    }
+  }
+
+  if (options.localOnly) {
+    if (options.returnTo !== undefined && target) deps.navigate(target)
+    return
+  }
+  if (as && typeof as.end_session_endpoint === 'string') {
+    const url = new URL(as.end_session_endpoint)
+    url.searchParams.set('client_id', deps.config.clientId)
+    if (idToken) url.searchParams.set('id_token_hint', idToken)
+    if (target) url.searchParams.set('post_logout_redirect_uri', target)
+    deps.navigate(url.href)
+    return
+  }
+  if (target) deps.navigate(target)
+}

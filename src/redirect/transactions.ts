@@ -1,0 +1,80 @@
+/**
+ * Login transactions: state, nonce, PKCE verifier and where to return, kept per `state` (so logins
+ * in two tabs do not clobber each other), single-use, expiring after 10 minutes. A completed
+ * transaction leaves a marker so that a replayed callback is told apart from a forged one.
+ * Never holds a token.
+ *
+ * @module
+ */
+import type { Backend } from '../store/backend.js'
+import { isCurrent, RECORD_VERSION } from '../store/records.js'
+
+/** How long a started login may take. */
+export const TRANSACTION_LIFETIME_MS = 10 * 60 * 1000
+/** How long a completed callback is remembered (for `callback_already_handled`). */
+export const COMPLETED_LIFETIME_MS = 24 * 60 * 60 * 1000
+
+/** A pending login. */
+export interface Transaction {
+  v: typeof RECORD_VERSION
+  state: string
+  nonce: string | undefined
+  codeVerifier: string
+  redirectUri: string
+  scope: string
+  resources: string[]
+  returnTo: string
+  createdAt: number
+  expiresAt: number
+  /** The DPoP key thumbprint sent as `dpop_jkt`, when DPoP is on. */
+  dpopJkt: string | undefined
+}
+
+interface CompletedMarker {
+  v: typeof RECORD_VERSION
+  completedAt: number
+  expiresAt: number
+}
+
+/** The transaction store of one client namespace. */
+export interface TransactionStore {
+  put(txn: Transaction): Promise<void>
+  /** Reads and deletes the transaction of `state` in one step. */
+  take(state: string): Promise<Transaction | undefined>
+  markCompleted(state: string): Promise<void>
+  wasCompleted(state: string): Promise<boolean>
+  /** Deletes expired transactions and markers. */
+  purge(now?: number): Promise<void>
+}
+
+/** Creates the transaction store of `namespace` on `backend`'s `transactions` store. */
+export function createTransactionStore(backend: Backend, namespace: string): TransactionStore {
+  const pending = (state: string) => `${namespace}|txn|${state}`
+  const done = (state: string) => `${namespace}|done|${state}`
+  return {
+    put: (txn) => backend.write([{ store: 'transactions', key: pending(txn.state), value: txn }]),
+    async take(state) {
+      const value = await backend.take<unknown>('transactions', pending(state))
+      return isCurrent<Transaction>(value) ? value : undefined
+    },
+    async markCompleted(state) {
+      const now = Date.now()
+      const marker: CompletedMarker = { v: RECORD_VERSION, completedAt: now, expiresAt: now + COMPLETED_LIFETIME_MS }
+      await backend.write([{ store: 'transactions', key: done(state), value: marker }])
+    },
+    async wasCompleted(state) {
+      const marker = await backend.get<unknown>('transactions', done(state))
+      return isCurrent<CompletedMarker>(marker) && marker.expiresAt > Date.now()
+    },
+    async purge(now = Date.now()) {
+      const keys = await backend.keys('transactions', `${namespace}|`)
+      const stale: string[] = []
+      for (const key of keys) {
+        const value = await backend.get<unknown>('transactions', key)
+        const expiresAt = (value as { expiresAt?: unknown } | undefined)?.expiresAt
+        if (!isCurrent(value) || typeof expiresAt !== 'number' || expiresAt <= now) stale.push(key)
+      }
+      if (stale.length > 0) await backend.write(stale.map((key) => ({ store: 'transactions' as const, key })))
+    },
+  }
+}

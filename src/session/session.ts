@@ -1,0 +1,323 @@
+/**
+ * The session: the snapshot, the events, the cross-tab channel and the refresh coordinator, over
+ * the token store. `getAccessToken` is answered from memory while the token is outside the
+ * refresh leeway; otherwise one refresh runs per (resource, scope) in this tab, under a Web Lock
+ * across tabs, and a tab that waited re-reads the store before deciding to refresh itself.
+ *
+ * @module
+ */
+import type { Config } from '../config.js'
+import { OAuthError } from '../errors.js'
+import { redact } from '../provider/errors.js'
+import type { AcceptedTokens } from '../provider/token-response.js'
+import type { AccessTokenRecord, SessionRecord } from '../store/records.js'
+import { RECORD_VERSION } from '../store/records.js'
+import { accessKey, type TokenStore } from '../store/token-store.js'
+import type { AuthSnapshot, GetAccessTokenOptions, User } from '../types.js'
+import type { TabChannel } from './channel.js'
+import type { Emitter } from './events.js'
+import type { WithLock } from './lock.js'
+import type { SnapshotStore } from './snapshot.js'
+
+/** Errors after which the session cannot go on (the refresh token is dead or cannot be trusted). */
+export const SESSION_ENDING = new WeakSet<OAuthError>()
+
+/** Marks `error` as ending the session and returns it. */
+export function endsSession(error: OAuthError): OAuthError {
+  SESSION_ENDING.add(error)
+  return error
+}
+
+/** What a refresh grant returns. */
+export interface RefreshResult {
+  tokens: AcceptedTokens
+  /** The session anchor with the refreshed ID token, when the response had one. */
+  session?: SessionRecord
+}
+
+/** Performs a refresh grant (protocol work lives outside the session). */
+export type RefreshGrant = (
+  refreshToken: string,
+  request: { resource: string | undefined; scope: string | undefined },
+  session: SessionRecord,
+) => Promise<RefreshResult>
+
+/** What a sign-in hands to the session. */
+export interface SignIn {
+  session: SessionRecord
+  tokens: AcceptedTokens
+  /** Key of the access token: resource and requested scope of the sign-in. */
+  resource: string | undefined
+}
+
+/** The session of one client. */
+export interface Session {
+  /** Resolves when the stored session has been read. */
+  readonly ready: Promise<void>
+  snapshot(): AuthSnapshot
+  getAccessToken(options?: GetAccessTokenOptions): Promise<string>
+  signIn(data: SignIn): Promise<void>
+  /** Ends the session locally (in every tab). Returns what logout still needs to send. */
+  signOut(): Promise<{ refreshToken: string | undefined; idToken: string | undefined }>
+  /** Marks the status as decided by a callback that is being handled (keeps `loading`). */
+  holdLoading(promise: Promise<unknown>): void
+  /** Sets an error on the snapshot without changing the session. */
+  reportError(error: OAuthError): void
+  /** Called whenever the session ends, here or in another tab. */
+  onEnd(listener: () => void): void
+}
+
+/** Dependencies of {@link createSession}. */
+export interface SessionDeps {
+  config: Config
+  store: TokenStore
+  snapshot: SnapshotStore
+  emitter: Emitter
+  channel: TabChannel
+  lock: WithLock
+  refreshGrant: RefreshGrant
+}
+
+function normaliseScope(scope: string): string {
+  return scope.trim().split(/\s+/).join(' ')
+}
+
+/** Builds the access-token record of a token response. */
+export function accessRecord(tokens: AcceptedTokens, sub: string | undefined, resource: string | undefined): AccessTokenRecord {
+  return {
+    v: RECORD_VERSION,
+    sub,
+    token: tokens.accessToken,
+    tokenType: tokens.tokenType,
+    expiresAt: tokens.expiresAt,
+    scope: tokens.scope,
+    resource,
+  }
+}
+
+/** Creates the session. It starts reading the stored session at once. */
+export function createSession(deps: SessionDeps): Session {
+  const { config, store, snapshot, emitter, channel, lock } = deps
+  const lockName = `spa-oauth:${config.namespace}:refresh`
+  const inflight = new Map<string, Promise<string>>()
+  const endListeners: (() => void)[] = []
+  /** Bumped whenever the session ends: a refresh that started before must not write after. */
+  let epoch = 0
+  let holding: Promise<unknown> | undefined
+
+  const fresh = (record: AccessTokenRecord | undefined): record is AccessTokenRecord =>
+    record !== undefined && record.expiresAt - config.refreshLeewayMs > Date.now()
+
+  const userOf = (s: SessionRecord | undefined): User | undefined => s?.claims
+
+  function publish(s: SessionRecord | undefined, error?: OAuthError): void {
+    if (holding) return
+    snapshot.set(
+      s
+        ? { status: 'authenticated', user: userOf(s) }
+        : error
+          ? { status: 'unauthenticated', error }
+          : { status: 'unauthenticated' },
+    )
+  }
+
+  function ended(): void {
+    epoch++
+    for (const l of endListeners) l()
+  }
+
+  const ready = store.loadSession().then(
+    (s) => publish(s),
+    (e: unknown) => {
+      const error = new OAuthError('storage_error', 'the stored session could not be read', { cause: redact(e) })
+      publish(undefined, error)
+    },
+  )
+
+  async function endSession(cause: OAuthError): Promise<OAuthError> {
+    ended()
+    try {
+      await store.clear()
+    } catch {
+      // The memory cache is gone already; a store that cannot be written cannot be read back either.
+    }
+    const error = new OAuthError('login_required', 'the session has ended: sign in again', { cause: redact(cause) })
+    publish(undefined, error)
+    emitter.emit('session_expired', { error: cause })
+    channel.post({ type: 'expired' })
+    return error
+  }
+
+  channel.onMessage((message) => {
+    store.dropCache()
+    if (message.type === 'logout' || message.type === 'expired') {
+      ended()
+      void store.loadSession().then(() => {
+        publish(undefined)
+        if (message.type === 'logout') emitter.emit('logout', {})
+        else emitter.emit('session_expired', { error: new OAuthError('login_required', 'the session ended in another tab') })
+      })
+      return
+    }
+    void store.loadSession().then((s) => {
+      publish(s)
+      if (message.type === 'login') emitter.emit('login', { user: userOf(s) })
+    })
+  })
+
+  async function refreshLocked(
+    key: string,
+    resource: string | undefined,
+    scopeParam: string | undefined,
+    stale: string | undefined,
+  ): Promise<string> {
+    const startEpoch = epoch
+    const s = await store.loadSession()
+    if (!s) {
+      publish(undefined)
+      throw new OAuthError('login_required', 'there is no session: sign in first')
+    }
+    const current = await store.readAccess(key)
+    // Another tab (or an earlier caller) refreshed while this one waited: adopt its token.
+    if (fresh(current) && current.token !== stale) return current.token
+
+    let rt = await store.readRefresh()
+    for (let attempt = 0; ; attempt++) {
+      if (!rt) {
+        throw await endSession(new OAuthError('login_required', 'the access token expired and there is no refresh token'))
+      }
+      let result: RefreshResult
+      try {
+        result = await deps.refreshGrant(rt.token, { resource, scope: scopeParam }, s)
+      } catch (e) {
+        const error = e instanceof OAuthError ? e : new OAuthError('network_error', 'refresh failed', { cause: redact(e) })
+        if (error.code === 'invalid_grant') {
+          // Rotated by a tab that did not hold our lock? Adopt its tokens instead of logging out.
+          const again = await store.readRefresh()
+          const adopted = await store.readAccess(key)
+          if (fresh(adopted) && adopted.token !== stale) return adopted.token
+          if (again && again.token !== rt.token && attempt === 0) {
+            rt = again
+            continue
+          }
+          throw await endSession(error)
+        }
+        if (SESSION_ENDING.has(error)) throw await endSession(error)
+        throw error
+      }
+      if (epoch !== startEpoch) throw new OAuthError('login_required', 'the session ended during the refresh')
+      const record = accessRecord(result.tokens, s.sub, resource)
+      await store.saveRefresh({
+        access: { key, record },
+        ...(result.tokens.refreshToken === undefined
+          ? {}
+          : { refresh: { v: RECORD_VERSION, sub: s.sub, token: result.tokens.refreshToken } }),
+        ...(result.session ? { session: result.session } : {}),
+      })
+      channel.post({ type: 'refreshed' })
+      if (result.session) publish(result.session)
+      emitter.emit('token_refreshed', { resource, scope: record.scope, expiresAt: record.expiresAt })
+      return record.token
+    }
+  }
+
+  async function slowPath(options: GetAccessTokenOptions): Promise<string> {
+    await ready
+    if (holding) await holding.catch(() => undefined)
+    const s = store.cachedSession() ?? (await store.loadSession())
+    if (!s) throw new OAuthError('login_required', 'there is no session: sign in first')
+    const resource = options.resource ?? config.resources[0]
+    const scopeParam = options.scope === undefined ? undefined : normaliseScope(options.scope)
+    const key = accessKey(config.namespace, resource, scopeParam ?? s.scope)
+    if (!options.forceRefresh) {
+      const stored = store.cachedAccess(key) ?? (await store.readAccess(key))
+      if (fresh(stored)) return stored.token
+    }
+    const running = inflight.get(key)
+    if (running) return running
+    const stale = store.cachedAccess(key)?.token
+    const p = lock(lockName, () => refreshLocked(key, resource, scopeParam, options.forceRefresh ? stale : undefined))
+    inflight.set(key, p)
+    const clear = () => {
+      if (inflight.get(key) === p) inflight.delete(key)
+    }
+    p.then(clear, clear)
+    return p
+  }
+
+  return {
+    ready,
+    snapshot: () => snapshot.get(),
+
+    getAccessToken(options = {}) {
+      if (typeof options !== 'object' || options === null) {
+        return Promise.reject(new OAuthError('configuration_error', 'getAccessToken: options must be an object'))
+      }
+      if (
+        (options.resource !== undefined && typeof options.resource !== 'string') ||
+        (options.scope !== undefined && (typeof options.scope !== 'string' || options.scope.trim() === ''))
+      ) {
+        return Promise.reject(new OAuthError('configuration_error', 'getAccessToken: resource and scope must be non-empty strings'))
+      }
+      // Hot path: memory only.
+      if (!options.forceRefresh) {
+        const s = store.cachedSession()
+        if (s) {
+          const scope = options.scope === undefined ? s.scope : normaliseScope(options.scope)
+          const hit = store.cachedAccess(accessKey(config.namespace, options.resource ?? config.resources[0], scope))
+          if (fresh(hit)) return Promise.resolve(hit.token)
+        }
+      }
+      return slowPath(options)
+    },
+
+    async signIn({ session: s, tokens, resource }) {
+      await store.saveSignIn({
+        session: s,
+        refresh: tokens.refreshToken === undefined ? null : { v: RECORD_VERSION, sub: s.sub, token: tokens.refreshToken },
+        access: { key: accessKey(config.namespace, resource, s.scope), record: accessRecord(tokens, s.sub, resource) },
+      })
+      publish(s)
+      emitter.emit('login', { user: userOf(s) })
+      channel.post({ type: 'login' })
+    },
+
+    async signOut() {
+      ended()
+      store.dropCache()
+      publish(undefined)
+      // Under the refresh lock: a refresh running in another tab finishes before the wipe.
+      return lock(lockName, async () => {
+        const s = await store.loadSession()
+        const rt = await store.readRefresh()
+        await store.clear()
+        channel.post({ type: 'logout' })
+        emitter.emit('logout', {})
+        return { refreshToken: rt?.token, idToken: s?.idToken }
+      })
+    },
+
+    holdLoading(promise) {
+      const hold = promise.then(
+        () => undefined,
+        (e: unknown) => (e instanceof OAuthError ? e : undefined),
+      )
+      holding = hold
+      void hold.then(async (error) => {
+        if (holding !== hold) return
+        holding = undefined
+        await ready
+        publish(store.cachedSession() ?? (await store.loadSession().catch(() => undefined)), error)
+      })
+    },
+
+    reportError(error) {
+      const current = snapshot.get()
+      snapshot.set({ ...current, error })
+    },
+
+    onEnd(listener) {
+      endListeners.push(listener)
+    },
+  }
+}

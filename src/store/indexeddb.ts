@@ -1,0 +1,80 @@
+/**
+ * IndexedDB backend: one database `spa-oauth`, one object store per secret kind, read and written
+ * through idb-keyval. Multi-store batches run in one IndexedDB transaction, so they are atomic.
+ *
+ * @module
+ */
+import { get, keys, promisifyRequest, type UseStore } from 'idb-keyval'
+import { STORE_NAMES, type Backend, type StoreName } from './backend.js'
+
+/** Name of the IndexedDB database. */
+export const DB_NAME = 'spa-oauth'
+
+function missingStores(db: IDBDatabase): StoreName[] {
+  return STORE_NAMES.filter((name) => !db.objectStoreNames.contains(name))
+}
+
+function openOnce(version?: number): Promise<IDBDatabase> {
+  return new Promise((resolve, reject) => {
+    const request = version === undefined ? indexedDB.open(DB_NAME) : indexedDB.open(DB_NAME, version)
+    request.onupgradeneeded = () => {
+      const db = request.result
+      for (const name of missingStores(db)) db.createObjectStore(name)
+    }
+    request.onsuccess = () => resolve(request.result)
+    request.onerror = () => reject(request.error ?? new Error('indexedDB.open failed'))
+    request.onblocked = () => reject(new Error('indexedDB.open is blocked by another tab'))
+  })
+}
+
+/**
+ * Opens the database at whatever version it has (so a database written by a newer SDK still
+ * opens) and adds missing object stores with a version bump.
+ */
+export async function openDatabase(): Promise<IDBDatabase> {
+  if (typeof indexedDB === 'undefined' || indexedDB === null) throw new Error('IndexedDB is not available')
+  let db = await openOnce()
+  if (missingStores(db).length > 0) {
+    const next = db.version + 1
+    db.close()
+    db = await openOnce(next)
+  }
+  // Let another tab (or a newer SDK) upgrade the schema instead of blocking it forever.
+  db.onversionchange = () => db.close()
+  return db
+}
+
+/** A backend on an open database. */
+export function createIndexedDbBackend(dbp: Promise<IDBDatabase>): Backend {
+  const use =
+    (store: StoreName): UseStore =>
+    (txMode, callback) =>
+      dbp.then((db) => callback(db.transaction(store, txMode).objectStore(store)))
+
+  return {
+    kind: 'indexeddb',
+    get: <T>(store: StoreName, key: string) => get<T>(key, use(store)),
+    async keys(store, prefix) {
+      const all = await keys<IDBValidKey>(use(store))
+      return all.filter((k): k is string => typeof k === 'string' && k.startsWith(prefix))
+    },
+    async write(ops) {
+      if (ops.length === 0) return
+      const db = await dbp
+      const stores = [...new Set(ops.map((op) => op.store))]
+      const tx = db.transaction(stores, 'readwrite')
+      for (const op of ops) {
+        const os = tx.objectStore(op.store)
+        if (op.value === undefined) os.delete(op.key)
+        else os.put(op.value, op.key)
+      }
+      await promisifyRequest(tx)
+    },
+    take: <T>(store: StoreName, key: string) =>
+      use(store)('readwrite', (os) => {
+        const value = promisifyRequest(os.get(key) as IDBRequest<T | undefined>)
+        os.delete(key)
+        return value.then((v) => promisifyRequest(os.transaction).then(() => v))
+      }),
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * The token store: IndexedDB (or memory) behind a memory cache. The hot path,
+ * {@link TokenStore.cachedAccess}, is a `Map` lookup: no IndexedDB, no lock, no crypto.
+ *
+ * @module
+ */
+import type { Backend, WriteOp } from './backend.js'
+import {
+  isCurrent,
+  RECORD_VERSION,
+  type AccessTokenRecord,
+  type RefreshTokenRecord,
+  type SessionRecord,
+} from './records.js'
+
+/** Key of an access token: one per (resource, scope) of the session. */
+export function accessKey(namespace: string, resource: string | undefined, scope: string): string {
+  return `${namespace}|${resource ?? ''}|${scope}`
+}
+
+/** What a sign-in or a refresh writes, in one atomic batch. */
+export interface TokenWrite {
+  session?: SessionRecord
+  /** `null` deletes the stored refresh token; `undefined` keeps it. */
+  refresh?: RefreshTokenRecord | null
+  /** The access token and its key (see {@link accessKey}). */
+  access?: { key: string; record: AccessTokenRecord }
+}
+
+/** The token store of one client namespace (`issuer|clientId`). */
+export interface TokenStore {
+  /** The cached access token for `key`, if any. Synchronous: the hot path. */
+  cachedAccess(key: string): AccessTokenRecord | undefined
+  /** The cached session anchor (after {@link TokenStore.loadSession}). */
+  cachedSession(): SessionRecord | undefined
+  /** Reads the session anchor from storage and caches it. */
+  loadSession(): Promise<SessionRecord | undefined>
+  /** Reads an access token from storage (bound to the current session's subject) and caches it. */
+  readAccess(key: string): Promise<AccessTokenRecord | undefined>
+  /** Reads the refresh token from storage. Never cached. */
+  readRefresh(): Promise<RefreshTokenRecord | undefined>
+  /**
+   * Stores a sign-in: if the subject differs from the stored session's, every token of the previous
+   * user (all audiences) is deleted in the same batch.
+   */
+  saveSignIn(write: Required<Pick<TokenWrite, 'session'>> & TokenWrite): Promise<void>
+  /** Stores the result of a refresh (refresh token before the access token is handed out). */
+  saveRefresh(write: TokenWrite): Promise<void>
+  /** Deletes every record of the namespace in every store, and the cache. */
+  clear(): Promise<void>
+  /** Forgets the memory cache (another tab changed the store). */
+  dropCache(): void
+}
+
+/** Creates the token store of `namespace` on `backend`. */
+export function createTokenStore(backend: Backend, namespace: string): TokenStore {
+  const access = new Map<string, AccessTokenRecord>()
+  let session: SessionRecord | undefined
+  const prefix = `${namespace}|`
+
+  const belongs = (record: { sub: string | undefined }) => session !== undefined && record.sub === session.sub
+
+  async function accessKeys(): Promise<string[]> {
+    return backend.keys('access_tokens', prefix)
+  }
+
+  function cacheWrite(write: TokenWrite): void {
+    if (write.session) session = write.session
+    if (write.access) access.set(write.access.key, write.access.record)
+  }
+
+  return {
+    cachedAccess: (key) => access.get(key),
+    cachedSession: () => session,
+
+    async loadSession() {
+      const record = await backend.get<unknown>('id_tokens', namespace)
+      const next = isCurrent<SessionRecord>(record) ? record : undefined
+      if (next?.sub !== session?.sub || next === undefined) access.clear()
+      session = next
+      return session
+    },
+
+    async readAccess(key) {
+      const record = await backend.get<unknown>('access_tokens', key)
+      if (!isCurrent<AccessTokenRecord>(record) || !belongs(record)) return undefined
+      access.set(key, record)
+      return record
+    },
+
+    async readRefresh() {
+      const record = await backend.get<unknown>('refresh_tokens', namespace)
+      if (!isCurrent<RefreshTokenRecord>(record) || !belongs(record)) return undefined
+      return record
+    },
+
+    async saveSignIn(write) {
+      const previous = await backend.get<unknown>('id_tokens', namespace)
+      const ops: WriteOp[] = []
+      const sameUser = isCurrent<SessionRecord>(previous) && previous.sub === write.session.sub
+      if (!sameUser) {
+        for (const key of await accessKeys()) ops.push({ store: 'access_tokens', key })
+        ops.push({ store: 'refresh_tokens', key: namespace })
+      }
+      ops.push({ store: 'id_tokens', key: namespace, value: write.session })
+      if (write.refresh === null) ops.push({ store: 'refresh_tokens', key: namespace })
+      else if (write.refresh) ops.push({ store: 'refresh_tokens', key: namespace, value: write.refresh })
+      if (write.access) ops.push({ store: 'access_tokens', key: write.access.key, value: write.access.record })
+      await backend.write(ops)
+      if (!sameUser) access.clear()
+      cacheWrite(write)
+    },
+
+    async saveRefresh(write) {
+      const ops: WriteOp[] = []
+      if (write.session) ops.push({ store: 'id_tokens', key: namespace, value: write.session })
+      if (write.refresh === null) ops.push({ store: 'refresh_tokens', key: namespace })
+      else if (write.refresh) ops.push({ store: 'refresh_tokens', key: namespace, value: write.refresh })
+      if (write.access) ops.push({ store: 'access_tokens', key: write.access.key, value: write.access.record })
+      await backend.write(ops)
+      cacheWrite(write)
+    },
+
+    async clear() {
+      access.clear()
+      session = undefined
+      const ops: WriteOp[] = [
+        { store: 'id_tokens', key: namespace },
+        { store: 'refresh_tokens', key: namespace },
+        { store: 'dpop_keys', key: namespace },
+      ]
+      for (const key of await accessKeys()) ops.push({ store: 'access_tokens', key })
+      for (const key of await backend.keys('transactions', prefix)) ops.push({ store: 'transactions', key })
+      await backend.write(ops)
+    },
+
+    dropCache() {
+      access.clear()
+    },
+  }
+}
+
+export { RECORD_VERSION }
