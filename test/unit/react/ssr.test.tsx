@@ -33,3 +33,24 @@ describe('server rendering', () => {
     expect(client.loginCalls).toEqual([])
   })
 })
+
+describe('server rendering with the real client', () => {
+  it('renders the loading state with a client created on the server', async () => {
+    const { createOAuthClient } = await import('../../../src/index.js')
+    const client = createOAuthClient({
+      issuer: 'https://op.example',
+      clientId: 'ssr',
+      redirectUri: 'https://app.example/callback',
+    })
+    const html = renderToString(
+      <AuthProvider client={client}>
+        <Status />
+        <RequireAuth fallback={<p>wait</p>}>
+          <p>secret</p>
+        </RequireAuth>
+      </AuthProvider>,
+    )
+    expect(html).toContain('status:<!-- -->loading')
+    expect(html).not.toContain('secret')
+  })
+})
