@@ -73,8 +73,12 @@ export function AuthProvider({ client, onRedirectCallback, children }: AuthProvi
   const getSnapshot = useCallback(() => client.getSnapshot(), [client])
   const snapshot = useSyncExternalStore(subscribe, getSnapshot, getServerSnapshot)
 
-  /** An error of this provider's own doing: the redirect callback, or a `login()` that failed. */
-  const [ownError, setOwnError] = useState<OAuthError | undefined>(undefined)
+  /**
+   * An error of this provider's own doing (the redirect callback, or a `login()` that failed),
+   * with the client it came from: it does not outlive a change of `client`.
+   */
+  const [own, setOwn] = useState<{ client: OAuthClient; error: OAuthError } | undefined>(undefined)
+  const ownError = own?.client === client ? own.error : undefined
 
   const onRedirectCallbackRef = useRef(onRedirectCallback)
   useEffect(() => {
@@ -96,7 +100,7 @@ export function AuthProvider({ client, onRedirectCallback, children }: AuthProvi
         if (!active) return
         const oauthError = toOAuthError(error, 'invalid_callback', 'The redirect callback failed.')
         if (oauthError.code === 'callback_already_handled') deliver('/')
-        else setOwnError(oauthError)
+        else setOwn({ client, error: oauthError })
       },
     )
     return () => {
@@ -107,15 +111,15 @@ export function AuthProvider({ client, onRedirectCallback, children }: AuthProvi
   const actions = useMemo(
     () => ({
       login: (options?: Parameters<OAuthClient['login']>[0]): Promise<never> => {
-        setOwnError(undefined)
+        setOwn(undefined)
         return client.login(options).catch((error: unknown) => {
           const oauthError = toOAuthError(error, 'configuration_error', 'login() failed.')
-          setOwnError(oauthError)
+          setOwn({ client, error: oauthError })
           throw oauthError
         })
       },
       logout: (options?: Parameters<OAuthClient['logout']>[0]): Promise<void> => {
-        setOwnError(undefined)
+        setOwn(undefined)
         return client.logout(options)
       },
       getAccessToken: (options?: Parameters<OAuthClient['getAccessToken']>[0]) =>

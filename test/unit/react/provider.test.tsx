@@ -370,3 +370,36 @@ describe('errors from another copy of the core', () => {
     expect(statusText()).toBe('unauthenticated')
   })
 })
+
+describe('errors of the provider', () => {
+  it('drops a callback error when the client changes', async () => {
+    setLocation('/callback?code=abc&state=xyz')
+    const failing = new FakeClient({ callbackError: new OAuthError('invalid_state', 'stale') })
+    const other = new FakeClient({ initial: { status: 'unauthenticated' } })
+    const { rerender } = render(
+      <AuthProvider client={failing}>
+        <Status />
+      </AuthProvider>,
+    )
+    await waitFor(() => expect(statusText()).toBe('unauthenticated error:invalid_state'))
+    rerender(
+      <AuthProvider client={other}>
+        <Status />
+      </AuthProvider>,
+    )
+    expect(statusText()).toBe('unauthenticated')
+  })
+
+  it('drops a callback error once signed in', async () => {
+    setLocation('/callback?code=abc&state=xyz')
+    const client = new FakeClient({ callbackError: new OAuthError('invalid_state', 'stale') })
+    render(
+      <AuthProvider client={client}>
+        <Status />
+      </AuthProvider>,
+    )
+    await waitFor(() => expect(statusText()).toBe('unauthenticated error:invalid_state'))
+    act(() => client.setSnapshot({ status: 'authenticated', user: { sub: 'alice' } }))
+    expect(statusText()).toBe('authenticated alice')
+  })
+})
