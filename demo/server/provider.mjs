@@ -1,0 +1,525 @@
+// A local OpenID Provider (oidc-provider v9) for the demo and the end-to-end tests.
+//
+// Everything listens on 127.0.0.1 only, loads nothing from the internet (the default
+// oidc-provider pages that pull web fonts are replaced), and counts what happens at the
+// provider itself in `stats`, so tests can assert e.g. "exactly one refresh grant".
+//
+//   const op = await startProvider({ clients: [{ clientId, redirectUris, postLogoutRedirectUris, origins }] })
+//   op.issuer            // http://127.0.0.1:PORT
+//   op.addResource({ audience: 'http://127.0.0.1:API_PORT' })  // JWT access tokens for that audience
+//   op.stats.grants.refresh_token, op.stats.errors.invalid_grant, op.stats.revocations, op.stats.reset()
+//   await op.close()
+//
+// Token values never reach stdout or the event log.
+import { randomBytes } from 'node:crypto'
+import http from 'node:http'
+
+import { exportJWK, generateKeyPair } from 'jose'
+import Provider, { errors as oidcErrors } from 'oidc-provider'
+import { createMemoryAdapter } from 'oidc-provider/lib/adapters/memory_adapter.js'
+
+import { escapeHtml, listen, readBody, stopServer } from './util.mjs'
+
+export const DEFAULT_USERS = Object.freeze([
+  Object.freeze({
+    sub: 'alice',
+    username: 'alice',
+    password: 'wonderland',
+    claims: { name: 'Alice Liddell', given_name: 'Alice', family_name: 'Liddell', preferred_username: 'alice', email: 'alice@example.test', email_verified: true },
+  }),
+  Object.freeze({
+    sub: 'bob',
+    username: 'bob',
+    password: 'builder',
+    claims: { name: 'Bob Builder', given_name: 'Bob', family_name: 'Builder', preferred_username: 'bob', email: 'bob@example.test', email_verified: false },
+  }),
+])
+
+const OIDC_CLAIMS = {
+  openid: ['sub'],
+  profile: ['name', 'given_name', 'family_name', 'preferred_username'],
+  email: ['email', 'email_verified'],
+}
+const OIDC_SCOPES = new Set(['openid', 'offline_access', 'profile', 'email'])
+const DEFAULT_RESOURCE_SCOPE = 'api:read api:write'
+
+// Key generation is the slow part of a start; one signing key set per process is plenty.
+let keysPromise
+function signingKeys() {
+  keysPromise ??= (async () => {
+    const rsa = await generateKeyPair('RS256', { modulusLength: 2048, extractable: true })
+    const ec = await generateKeyPair('ES256', { extractable: true })
+    return [
+      { ...(await exportJWK(rsa.privateKey)), kid: 'e2e-rs256', alg: 'RS256', use: 'sig' },
+      { ...(await exportJWK(ec.privateKey)), kid: 'e2e-es256', alg: 'ES256', use: 'sig' },
+    ]
+  })()
+  return keysPromise
+}
+
+function normalizeUri(value) {
+  try {
+    return new URL(value).href
+  } catch {
+    return undefined
+  }
+}
+
+function createStats() {
+  const stats = {
+    /** successful token-endpoint grants by grant_type */
+    grants: {},
+    /** token-endpoint errors by OAuth error code (e.g. invalid_grant) */
+    errors: {},
+    /** token-endpoint errors by grant_type, then error code */
+    grantErrors: {},
+    /** successful RFC 7009 revocation requests */
+    revocations: 0,
+    /** completed RP-initiated logouts */
+    endSessions: 0,
+    /** refresh tokens consumed by rotation */
+    refreshTokensConsumed: 0,
+    /** grants revoked (by revocation, logout or refresh token reuse detection) */
+    grantsRevoked: 0,
+    logins: { ok: 0, failed: 0, aborted: 0 },
+    /** successful authorization responses (code issued) and error responses */
+    authorizations: { success: 0, error: 0 },
+    /** requests by provider route name (CORS preflights counted under `preflight`) */
+    requests: {},
+    /** chronological log: { at, type, ... } without any token value */
+    events: [],
+    reset() {
+      for (const key of ['grants', 'errors', 'grantErrors', 'requests']) stats[key] = {}
+      stats.revocations = 0
+      stats.endSessions = 0
+      stats.refreshTokensConsumed = 0
+      stats.grantsRevoked = 0
+      stats.logins = { ok: 0, failed: 0, aborted: 0 }
+      stats.authorizations = { success: 0, error: 0 }
+      stats.events = []
+    },
+  }
+  return stats
+}
+
+function bump(object, key, by = 1) {
+  object[key] = (object[key] ?? 0) + by
+}
+
+/**
+ * Starts the provider.
+ *
+ * @param {object} options
+ * @param {number} [options.port=0]
+ * @param {{ clientId: string, redirectUris: string[], postLogoutRedirectUris?: string[], origins?: string[] }[]} options.clients
+ * @param {{ audience: string, scope?: string, accessTokenTTL?: number }[]} [options.resources=[]] resource servers that get JWT access tokens; more can be added later with `addResource`
+ * @param {string} [options.defaultResource] resource used when an authorization or token request names none (default: none, so a client must send `resource`)
+ * @param {number} [options.accessTokenTTL=600] seconds
+ * @param {number} [options.refreshTokenTTL=1209600] seconds
+ * @param {{ enabled?: boolean, requireNonce?: boolean }} [options.dpop]
+ * @param {{ sub: string, username: string, password: string, claims?: object }[]} [options.users]
+ * @param {boolean} [options.rotateRefreshToken=true]
+ * @param {boolean} [options.bindRefreshTokensToSession=false] true: refresh tokens die with the provider session (end-session revokes the grant); false: only revocation ends them
+ * @param {boolean} [options.pkceRequired=true]
+ */
+export async function startProvider(options = {}) {
+  const {
+    port = 0,
+    clients = [],
+    resources: initialResources = [],
+    defaultResource,
+    accessTokenTTL = 600,
+    refreshTokenTTL = 14 * 24 * 60 * 60,
+    dpop: dpopOptions = {},
+    users: userList = DEFAULT_USERS,
+    rotateRefreshToken = true,
+    bindRefreshTokensToSession = false,
+    pkceRequired = true,
+  } = options
+  if (!Array.isArray(clients) || clients.length === 0) throw new TypeError('startProvider: at least one client is required')
+  const dpop = { enabled: true, requireNonce: false, ...dpopOptions }
+
+  const users = new Map(userList.map((u) => [u.sub, u]))
+  const resources = []
+  const addResource = ({ audience, scope = DEFAULT_RESOURCE_SCOPE, accessTokenTTL: ttl }) => {
+    const href = normalizeUri(audience)
+    if (!href) throw new TypeError(`startProvider: resource audience must be an absolute URI: ${audience}`)
+    resources.push({ audience, href, scope, accessTokenTTL: ttl })
+  }
+  initialResources.forEach(addResource)
+  const findResource = (indicator) => {
+    const href = normalizeUri(indicator)
+    return resources.find((r) => r.audience === indicator || r.href === href)
+  }
+
+  const corsOrigins = new Map(clients.map((c) => [c.clientId, new Set(c.origins ?? c.redirectUris.map((u) => new URL(u).origin))]))
+  const stats = createStats()
+  const log = (type, data = {}) => stats.events.push({ at: Date.now(), type, ...data })
+
+  // The issuer must be known before the Provider is built, so listen first.
+  let handler = (_req, res) => {
+    res.statusCode = 503
+    res.end()
+  }
+  const server = http.createServer((req, res) => handler(req, res))
+  await listen(server, port)
+  const actualPort = server.address().port
+  const issuer = `http://127.0.0.1:${actualPort}`
+
+  const configuration = {
+    adapter: createMemoryAdapter(15),
+    jwks: { keys: await signingKeys() },
+    cookies: { keys: [randomBytes(32).toString('base64url')] },
+    clients: clients.map((c) => ({
+      client_id: c.clientId,
+      client_name: c.clientName ?? c.clientId,
+      application_type: 'web',
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      redirect_uris: c.redirectUris,
+      post_logout_redirect_uris: c.postLogoutRedirectUris ?? [],
+      id_token_signed_response_alg: c.idTokenSigningAlg ?? 'RS256',
+    })),
+    clientBasedCORS(_ctx, origin, client) {
+      return corsOrigins.get(client.clientId)?.has(origin) ?? false
+    },
+    claims: OIDC_CLAIMS,
+    scopes: [...OIDC_SCOPES],
+    responseTypes: ['code'],
+    pkce: { required: () => pkceRequired },
+    rotateRefreshToken: () => rotateRefreshToken,
+    // oidc-provider drops `offline_access` from an authorization request unless it carries
+    // prompt=consent (OIDC Core 11). A first-party SPA should not have to force a consent
+    // screen, so this public client gets a refresh token on every code grant.
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    expiresWithSession: async () => bindRefreshTokensToSession,
+    async findAccount(_ctx, sub) {
+      const user = users.get(sub)
+      if (!user) return undefined
+      return {
+        accountId: sub,
+        async claims() {
+          return { sub, ...user.claims }
+        },
+      }
+    },
+    interactions: {
+      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+    },
+    ttl: {
+      AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? accessTokenTTL,
+      AuthorizationCode: 60,
+      ClientCredentials: 600,
+      DeviceCode: 600,
+      BackchannelAuthenticationRequest: 600,
+      PreAuthorizedCode: 600,
+      IdToken: 3600,
+      Interaction: 3600,
+      Session: 24 * 60 * 60,
+      Grant: refreshTokenTTL,
+      RefreshToken(ctx, token, client) {
+        // As oidc-provider's default: a rotated refresh token of a public client keeps the
+        // remaining lifetime of the one it replaces (no endless sliding sessions).
+        if (ctx?.oidc?.entities.RotatedRefreshToken && client.clientAuthMethod === 'none' && !token.isSenderConstrained()) {
+          return ctx.oidc.entities.RotatedRefreshToken.remainingTTL
+        }
+        return refreshTokenTTL
+      },
+    },
+    features: {
+      devInteractions: { enabled: false },
+      revocation: {
+        enabled: true,
+        // a client may revoke only its own tokens (a public client is silently ignored otherwise)
+        async allowedPolicy(_ctx, client, token) {
+          return token.clientId === client.clientId
+        },
+      },
+      userinfo: { enabled: true },
+      dPoP: {
+        enabled: dpop.enabled !== false,
+        nonceSecret: randomBytes(32),
+        requireNonce: () => dpop.requireNonce === true,
+      },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource,
+        postLogoutSuccessSource,
+      },
+      resourceIndicators: {
+        enabled: true,
+        async defaultResource(_ctx, _client, oneOf) {
+          if (oneOf) return oneOf[0]
+          return defaultResource
+        },
+        // refresh and code grants without an explicit `resource` keep the granted one, so
+        // they too yield a JWT for the API rather than an opaque userinfo token
+        useGrantedResource: async () => true,
+        async getResourceServerInfo(_ctx, indicator) {
+          const resource = findResource(indicator)
+          if (!resource) throw new oidcErrors.InvalidTarget(`unknown resource indicator ${indicator}`)
+          return {
+            audience: resource.audience,
+            scope: resource.scope,
+            accessTokenTTL: resource.accessTokenTTL ?? accessTokenTTL,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: 'ES256' } },
+          }
+        },
+      },
+    },
+    renderError,
+  }
+
+  const provider = new Provider(issuer, configuration)
+
+  provider.on('grant.success', (ctx) => {
+    const grantType = ctx.oidc.params.grant_type
+    bump(stats.grants, grantType)
+    const at = ctx.oidc.entities.AccessToken
+    log('grant.success', {
+      grantType,
+      clientId: ctx.oidc.client?.clientId,
+      resourceParam: ctx.oidc.params.resource ?? null,
+      dpop: Boolean(ctx.get('DPoP')),
+      accessTokenFormat: at?.resourceServer ? at.resourceServer.accessTokenFormat : 'opaque',
+      audience: at?.resourceServer?.audience ?? null,
+      origin: ctx.get('Origin') || null,
+    })
+  })
+  provider.on('grant.error', (ctx, err) => {
+    const grantType = ctx.oidc?.params?.grant_type ?? 'unknown'
+    const code = err.error ?? 'unknown'
+    bump(stats.errors, code)
+    stats.grantErrors[grantType] ??= {}
+    bump(stats.grantErrors[grantType], code)
+    log('grant.error', { grantType, error: code, description: err.error_description })
+  })
+  provider.on('refresh_token.consumed', () => {
+    stats.refreshTokensConsumed += 1
+    log('refresh_token.consumed')
+  })
+  provider.on('grant.revoked', () => {
+    stats.grantsRevoked += 1
+    log('grant.revoked')
+  })
+  provider.on('end_session.success', () => {
+    stats.endSessions += 1
+    log('end_session.success')
+  })
+  provider.on('authorization.success', () => {
+    stats.authorizations.success += 1
+    log('authorization.success')
+  })
+  provider.on('authorization.error', (_ctx, err) => {
+    stats.authorizations.error += 1
+    log('authorization.error', { error: err.error, description: err.error_description })
+  })
+  for (const event of ['revocation.error', 'end_session.error', 'end_session_confirm.error', 'discovery.error', 'jwks.error']) {
+    provider.on(event, (_ctx, err) => log(event, { error: err.error, description: err.error_description }))
+  }
+  provider.on('server_error', (ctx, err) => {
+    log('server_error', { path: ctx.path, message: err.message })
+    console.error(`[provider] server_error at ${ctx.method} ${ctx.path}: ${err.message}`)
+  })
+
+  // Count requests per route, after the provider handled them.
+  provider.use(async (ctx, next) => {
+    await next()
+    const route = ctx.oidc?.route
+    if (!route) return
+    if (ctx.method === 'OPTIONS') {
+      bump(stats.requests, 'preflight')
+      return
+    }
+    bump(stats.requests, route)
+    if (route === 'revocation' && ctx.status === 200) {
+      stats.revocations += 1
+      log('revocation', { tokenTypeHint: ctx.oidc.params?.token_type_hint ?? null })
+    }
+  })
+
+  const interactions = createInteractionHandler({ provider, users, stats, log, findResource })
+  const callback = provider.callback()
+  handler = (req, res) => {
+    if (req.url.startsWith('/interaction/')) {
+      interactions(req, res).catch((err) => {
+        log('interaction.error', { message: err.message })
+        if (!res.headersSent) {
+          res.statusCode = err.statusCode ?? 500
+          res.setHeader('Content-Type', 'text/html; charset=utf-8')
+          res.end(page('Sign-in failed', `<p id="error">${escapeHtml(err.error_description ?? err.message)}</p>`))
+        } else {
+          res.end()
+        }
+      })
+      return
+    }
+    callback(req, res)
+  }
+
+  return {
+    issuer,
+    port: actualPort,
+    url: issuer,
+    provider,
+    users: userList,
+    stats,
+    resources,
+    addResource,
+    /** where the browser's login form posts, for tests that need it */
+    tokenEndpoint: `${issuer}/token`,
+    async close() {
+      await stopServer(server)
+    },
+  }
+}
+
+function createInteractionHandler({ provider, users, stats, log, findResource }) {
+  return async function interactions(req, res) {
+    res.setHeader('Cache-Control', 'no-store')
+    res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+    const url = new URL(req.url, 'http://127.0.0.1')
+    const match = /^\/interaction\/([^/]+)(?:\/(login|abort))?$/.exec(url.pathname)
+    if (!match) {
+      res.statusCode = 404
+      res.end()
+      return
+    }
+    const [, uid, action] = match
+    const details = await provider.interactionDetails(req, res)
+    if (details.uid !== uid) throw Object.assign(new Error('interaction mismatch'), { statusCode: 400 })
+    const { prompt, params } = details
+
+    if (req.method === 'GET' && !action) {
+      if (prompt.name === 'login') {
+        sendHtml(res, 200, loginPage({ uid, params, error: undefined }))
+        log('interaction.login_page', { clientId: params.client_id })
+        return
+      }
+      // Any other prompt (consent) for these first-party clients: grant what was asked for.
+      const grantId = await grantRequested(provider, details, details.session?.accountId, findResource)
+      log('interaction.auto_consent', { prompt: prompt.name })
+      await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true })
+      return
+    }
+
+    if (req.method === 'POST' && action === 'abort') {
+      await readBody(req)
+      stats.logins.aborted += 1
+      log('interaction.abort')
+      await provider.interactionFinished(req, res, {
+        error: 'access_denied',
+        error_description: 'End-User aborted interaction',
+      }, { mergeWithLastSubmission: false })
+      return
+    }
+
+    if (req.method === 'POST' && action === 'login') {
+      const form = new URLSearchParams(await readBody(req))
+      const login = form.get('login') ?? ''
+      const password = form.get('password') ?? ''
+      const user = [...users.values()].find((u) => u.username === login && u.password === password)
+      if (!user) {
+        stats.logins.failed += 1
+        log('interaction.login_failed')
+        sendHtml(res, 200, loginPage({ uid, params, error: 'Invalid username or password.', login }))
+        return
+      }
+      stats.logins.ok += 1
+      log('interaction.login', { sub: user.sub })
+      const grantId = await grantRequested(provider, details, user.sub, findResource)
+      await provider.interactionFinished(req, res, {
+        login: { accountId: user.sub },
+        consent: { grantId },
+      }, { mergeWithLastSubmission: false })
+      return
+    }
+
+    res.statusCode = 405
+    res.end()
+  }
+}
+
+// First-party consent: grant every OIDC scope and resource scope that was requested.
+async function grantRequested(provider, details, accountId, findResource) {
+  const { params, grantId: existing } = details
+  let grant = existing ? await provider.Grant.find(existing) : undefined
+  if (!grant || grant.accountId !== accountId) {
+    grant = new provider.Grant({ accountId, clientId: params.client_id })
+  }
+  const requested = String(params.scope ?? '').split(' ').filter(Boolean)
+  const oidcScopes = requested.filter((s) => OIDC_SCOPES.has(s))
+  if (oidcScopes.length) grant.addOIDCScope(oidcScopes.join(' '))
+  const requestedResources = [params.resource].flat().filter(Boolean)
+  for (const indicator of requestedResources) {
+    const resource = findResource(indicator)
+    if (!resource) continue
+    const available = new Set(resource.scope.split(' '))
+    const scopes = requested.filter((s) => available.has(s))
+    grant.addResourceScope(indicator, scopes.join(' '))
+  }
+  if (details.prompt?.details?.missingOIDCClaims) grant.addOIDCClaims(details.prompt.details.missingOIDCClaims)
+  return grant.save()
+}
+
+function sendHtml(res, status, html) {
+  res.statusCode = status
+  res.setHeader('Content-Type', 'text/html; charset=utf-8')
+  res.end(html)
+}
+
+const STYLE = 'body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:22rem}label,input,button{display:block;width:100%;margin:.3rem 0}input{padding:.4rem}button{padding:.5rem}.error{color:#b00}'
+
+function page(title, body) {
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<h1>${escapeHtml(title)}</h1>
+${body}
+</body>
+</html>`
+}
+
+function loginPage({ uid, params, error, login = '' }) {
+  return page('Sign in', `
+<p>to continue to <strong id="client">${escapeHtml(params.client_id)}</strong></p>
+${error ? `<p class="error" id="login-error" role="alert">${escapeHtml(error)}</p>` : ''}
+<form id="login-form" method="post" action="/interaction/${escapeHtml(uid)}/login" autocomplete="off">
+  <label for="login">Username</label>
+  <input id="login" name="login" type="text" required autofocus value="${escapeHtml(login)}">
+  <label for="password">Password</label>
+  <input id="password" name="password" type="password" required>
+  <button id="submit" type="submit">Sign in</button>
+</form>
+<form id="abort-form" method="post" action="/interaction/${escapeHtml(uid)}/abort">
+  <button id="deny" type="submit">Cancel</button>
+</form>
+<p><small>Demo users: alice / wonderland, bob / builder</small></p>`)
+}
+
+async function logoutSource(ctx, form) {
+  ctx.type = 'html'
+  ctx.body = page('Sign out', `
+<p>Do you want to sign out from ${escapeHtml(ctx.host)}?</p>
+${form}
+<button id="logout-yes" autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button>
+<button id="logout-no" type="submit" form="op.logoutForm">No, stay signed in</button>`)
+}
+
+async function postLogoutSuccessSource(ctx) {
+  ctx.type = 'html'
+  ctx.body = page('Signed out', '<p id="signed-out">Your sign-out was successful.</p>')
+}
+
+async function renderError(ctx, out) {
+  ctx.type = 'html'
+  ctx.body = page('Error', `<pre id="error">${escapeHtml(out.error)}</pre><pre id="error-description">${escapeHtml(out.error_description ?? '')}</pre>`)
+}

@@ -1,0 +1,28 @@
+// End-to-end tests: real Chromium against a real OpenID Provider (oidc-provider) and API, all
+// on 127.0.0.1. The servers are started by the tests' fixtures (test/e2e/fixtures.mjs), not here.
+import { defineConfig } from '@playwright/test'
+
+import { launchOptions } from './test/e2e/browser.mjs'
+
+export default defineConfig({
+  testDir: 'test/e2e',
+  testMatch: ['**/*.spec.mjs', '**/*.spec.ts'],
+  outputDir: 'test-results/e2e-artifacts',
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  forbidOnly: Boolean(process.env.CI),
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  reporter: [['list'], ['json', { outputFile: 'test-results/e2e.json' }]],
+  use: {
+    browserName: 'chromium',
+    headless: true,
+    launchOptions: launchOptions(),
+    actionTimeout: 10_000,
+    navigationTimeout: 15_000,
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+    serviceWorkers: 'block',
+  },
+})
