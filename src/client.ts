@@ -123,7 +123,8 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
   // On the redirect URI with a callback, the status stays `loading` until it is handled.
   if (typeof location !== 'undefined' && callbacks.isCallback()) {
     // handleRedirectCallback takes the hold over until it settles; an app that never calls it gets its status after 10 s.
-    session.holdLoading(new Promise<void>((resolve) => setTimeout(resolve, 10_000)))
+    const token = session.hold()
+    setTimeout(() => void session.settle(token), 10_000)
   }
 
   return {

@@ -41,9 +41,13 @@ function parseUrl(value: unknown, name: string): URL {
   }
 }
 
-function checkScheme(url: URL, name: string, allowInsecure: boolean): void {
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]'])
+
+function checkScheme(url: URL, name: string, allowInsecure: boolean, loopbackOk = false): void {
   if (url.protocol === 'https:') return
   if (url.protocol === 'http:' && allowInsecure) return
+  // The app's own URIs may be http on a loopback host (local development, RFC 8252 §7.3).
+  if (url.protocol === 'http:' && loopbackOk && LOOPBACK.has(url.hostname)) return
   if (url.protocol === 'http:') {
     fail(`"${name}" uses http://. Use https://, or set allowInsecureRequests: true for local development only.`)
   }
@@ -89,13 +93,13 @@ export function resolveConfig(options: OAuthClientOptions): Config {
   }
 
   const redirect = parseUrl(options.redirectUri, 'redirectUri')
-  checkScheme(redirect, 'redirectUri', allowInsecureRequests)
+  checkScheme(redirect, 'redirectUri', allowInsecureRequests, true)
   if (options.redirectUri.includes('#')) fail('"redirectUri" must not contain a fragment (#).')
 
   let postLogoutRedirectUri: string | undefined
   if (options.postLogoutRedirectUri !== undefined) {
     const url = parseUrl(options.postLogoutRedirectUri, 'postLogoutRedirectUri')
-    checkScheme(url, 'postLogoutRedirectUri', allowInsecureRequests)
+    checkScheme(url, 'postLogoutRedirectUri', allowInsecureRequests, true)
     postLogoutRedirectUri = options.postLogoutRedirectUri
   }
 

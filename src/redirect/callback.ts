@@ -43,9 +43,9 @@ function samePath(a: URL, b: URL): boolean {
   return a.origin === b.origin && a.pathname === b.pathname
 }
 
-/** Removes the callback parameters from the address bar (RFC 9700 §4.2.4, §4.3.1). */
-function scrubAddressBar(): void {
-  if (typeof history === 'undefined' || typeof location === 'undefined') return
+/** Removes the callback parameters from the address bar (RFC 9700 §4.2.4, §4.3.1). Returns the new address. */
+function scrubAddressBar(): string | undefined {
+  if (typeof history === 'undefined' || typeof location === 'undefined') return undefined
   const url = new URL(location.href)
   let changed = false
   for (const p of CALLBACK_PARAMS) {
@@ -55,6 +55,7 @@ function scrubAddressBar(): void {
     }
   }
   if (changed) history.replaceState(history.state, '', url.href)
+  return location.href
 }
 
 function mapValidationError(e: unknown): OAuthError {
@@ -70,9 +71,17 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
   const redirect = new URL(config.redirectUri)
   /** Callbacks of this page, by state: a second call gets the first call's promise. */
   const handled = new Map<string, Promise<RedirectResult>>()
+  /** The address this page's callback left after the scrub, and its promise: a second call without URL joins it. */
+  let scrubbed: { href: string; promise: Promise<RedirectResult> } | undefined
 
   async function run(url: URL, state: string): Promise<RedirectResult> {
     const txn = await transactions.take(state)
+    // Checklist 8: every callback parameter at most once (checked after consuming the transaction).
+    for (const name of ['code', 'iss', 'error']) {
+      if (url.searchParams.getAll(name).length > 1) {
+        throw new OAuthError('invalid_callback', `callback: "${name}" appears more than once`)
+      }
+    }
     if (!txn) {
       if (await transactions.wasCompleted(state).catch(() => false)) {
         throw new OAuthError('callback_already_handled', 'callback: this sign-in was already completed in this browser')
@@ -139,6 +148,7 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
 
   return {
     handle(url) {
+      if (url === undefined && scrubbed && scrubbed.href === currentHref()) return scrubbed.promise
       const parsed = parse(url)
       if (!parsed) {
         return Promise.reject(new OAuthError('invalid_callback', 'handleRedirectCallback: not a valid URL'))
@@ -148,15 +158,26 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
       const state = states.length === 1 ? states[0] : undefined
       const existing = state === undefined ? undefined : handled.get(state)
       if (existing) return existing
-      if (isPage) scrubAddressBar()
+      const after = isPage ? scrubAddressBar() : undefined
       if (state === undefined || state === '') {
         return Promise.reject(
           new OAuthError('invalid_state', states.length > 1 ? 'callback: "state" appears more than once' : 'callback: the URL has no "state"'),
         )
       }
-      const p = run(parsed, state)
+      const token = session.hold()
+      const p = run(parsed, state).then(
+        async (result) => {
+          await session.settle(token)
+          return result
+        },
+        async (e: unknown) => {
+          const error = e instanceof OAuthError ? e : new OAuthError('invalid_callback', 'callback failed', { cause: redact(e) })
+          await session.settle(token, error)
+          throw error
+        },
+      )
       handled.set(state, p)
-      session.holdLoading(p)
+      if (after !== undefined) scrubbed = { href: after, promise: p }
       return p
     },
     isCallback(url) {

@@ -13,6 +13,8 @@ export function sameOriginPath(value: unknown, origin: string): string | undefin
   // Backslashes and control characters are folded by URL parsers into surprising hosts; refuse them.
   // eslint-disable-next-line no-control-regex
   if (/[\\\u0000-\u001f\u007f]/.test(value)) return undefined
+  // A scheme without an authority ("https:evil", "javascript:…") is never a plain path.
+  if (/^[a-z][a-z0-9+.-]*:(?!\/\/)/i.test(value)) return undefined
   let url: URL
   try {
     url = new URL(value, origin)

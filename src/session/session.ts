@@ -59,8 +59,10 @@ export interface Session {
   signIn(data: SignIn): Promise<void>
   /** Ends the session locally (in every tab). Returns what logout still needs to send. */
   signOut(): Promise<{ refreshToken: string | undefined; idToken: string | undefined }>
-  /** Marks the status as decided by a callback that is being handled (keeps `loading`). */
-  holdLoading(promise: Promise<unknown>): void
+  /** Keeps the status at `loading` (a callback is being handled) until {@link Session.settle}. */
+  hold(): object
+  /** Ends a hold (only the latest, when `token` is given) and publishes the session, with `error` if signed out. */
+  settle(token?: object, error?: OAuthError): Promise<void>
   /** Sets an error on the snapshot without changing the session. */
   reportError(error: OAuthError): void
   /** Called whenever the session ends, here or in another tab. */
@@ -103,7 +105,7 @@ export function createSession(deps: SessionDeps): Session {
   const endListeners: (() => void)[] = []
   /** Bumped whenever the session ends: a refresh that started before must not write after. */
   let epoch = 0
-  let holding: Promise<unknown> | undefined
+  let holding: object | undefined
 
   const fresh = (record: AccessTokenRecord | undefined): record is AccessTokenRecord =>
     record !== undefined && record.expiresAt - config.refreshLeewayMs > Date.now()
@@ -223,7 +225,6 @@ export function createSession(deps: SessionDeps): Session {
 
   async function slowPath(options: GetAccessTokenOptions): Promise<string> {
     await ready
-    if (holding) await holding.catch(() => undefined)
     const s = store.cachedSession() ?? (await store.loadSession())
     if (!s) throw new OAuthError('login_required', 'there is no session: sign in first')
     const resource = options.resource ?? config.resources[0]
@@ -277,6 +278,7 @@ export function createSession(deps: SessionDeps): Session {
         refresh: tokens.refreshToken === undefined ? null : { v: RECORD_VERSION, sub: s.sub, token: tokens.refreshToken },
         access: { key: accessKey(config.namespace, resource, s.scope), record: accessRecord(tokens, s.sub, resource) },
       })
+      holding = undefined
       publish(s)
       emitter.emit('login', { user: userOf(s) })
       channel.post({ type: 'login' })
@@ -297,18 +299,17 @@ export function createSession(deps: SessionDeps): Session {
       })
     },
 
-    holdLoading(promise) {
-      const hold = promise.then(
-        () => undefined,
-        (e: unknown) => (e instanceof OAuthError ? e : undefined),
-      )
-      holding = hold
-      void hold.then(async (error) => {
-        if (holding !== hold) return
-        holding = undefined
-        await ready
-        publish(store.cachedSession() ?? (await store.loadSession().catch(() => undefined)), error)
-      })
+    hold() {
+      const token = {}
+      holding = token
+      return token
+    },
+
+    async settle(token, error) {
+      if (token !== undefined && holding !== token) return
+      holding = undefined
+      await ready
+      publish(store.cachedSession() ?? (await store.loadSession().catch(() => undefined)), error)
     },
 
     reportError(error) {

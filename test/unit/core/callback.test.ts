@@ -1,0 +1,326 @@
+import 'fake-indexeddb/auto'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createOAuthClient, OAuthError } from '../../../src/index.js'
+import type { OAuthClient } from '../../../src/index.js'
+import {
+  APP,
+  callbackUrl,
+  clientOptions,
+  idToken,
+  installScriptedProvider,
+  ISSUER,
+  json,
+  signIn,
+  startLogin,
+  type ScriptedProvider,
+} from '../helpers/scripted-provider.js'
+import { dumpNamespace } from '../helpers/idb.js'
+
+let p: ScriptedProvider
+let auth: OAuthClient
+beforeEach(() => {
+  p = installScriptedProvider()
+  window.history.replaceState(null, '', `${APP}/orders?id=7`)
+  auth = createOAuthClient(clientOptions(p))
+})
+afterEach(() => p.restore())
+
+const tokenGrants = () => p.to('/token').filter((r) => new URLSearchParams(r.body).get('grant_type') === 'authorization_code')
+
+async function failure(promise: Promise<unknown>): Promise<OAuthError> {
+  const e = await promise.then(
+    () => {
+      throw new Error('resolved')
+    },
+    (x: unknown) => x,
+  )
+  expect(e).toBeInstanceOf(OAuthError)
+  return e as OAuthError
+}
+
+describe('handleRedirectCallback: the genuine callback', () => {
+  it('redeems the code, returns returnTo and the user, scrubs the address bar', async () => {
+    const result = await signIn(auth, p)
+    expect(result.returnTo).toBe('/orders?id=7')
+    expect(result.user?.sub).toBe('alice')
+    expect(result.user?.['name']).toBe('Alice')
+    expect(location.search).not.toMatch(/code=|state=|iss=/)
+    expect(auth.getSnapshot()).toMatchObject({ status: 'authenticated', user: { sub: 'alice' } })
+    const grant = new URLSearchParams(tokenGrants()[0]!.body)
+    expect(grant.get('code')).toBe('the-code')
+    expect(grant.get('code_verifier')).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    expect(grant.get('redirect_uri')).toBe(`${APP}/callback`)
+    expect(grant.get('resource')).toBe('https://api.example')
+    await expect(auth.getAccessToken()).resolves.toBe('at-1')
+  })
+
+  it('two concurrent calls in one page (StrictMode) redeem the code once and get the same result', async () => {
+    await startLogin(auth, p)
+    window.history.replaceState(null, '', callbackUrl(p))
+    const [a, b] = await Promise.all([auth.handleRedirectCallback(), auth.handleRedirectCallback()])
+    expect(a).toBe(b)
+    expect(tokenGrants()).toHaveLength(1)
+  })
+
+  it('a second call after success in the same page gets the same result', async () => {
+    await startLogin(auth, p)
+    const url = callbackUrl(p)
+    const first = await auth.handleRedirectCallback(url)
+    await expect(auth.handleRedirectCallback(url)).resolves.toBe(first)
+    expect(tokenGrants()).toHaveLength(1)
+  })
+
+  it('returnTo given to login is kept; a foreign returnTo falls back to "/" with an error event', async () => {
+    const warnings: string[] = []
+    auth.on('error', ({ error }) => warnings.push(error.code))
+    await expect(signIn(auth, p, { returnTo: '/settings#a' })).resolves.toMatchObject({ returnTo: '/settings#a' })
+    for (const evil of ['https://evil.example/x', '//evil.example', 'javascript:alert(1)']) {
+      await expect(signIn(auth, p, { returnTo: evil })).resolves.toMatchObject({ returnTo: '/' })
+    }
+    expect(warnings).toEqual(['configuration_error', 'configuration_error', 'configuration_error'])
+  })
+
+  it('isRedirectCallback: true on the redirect URI with state and code, false elsewhere and once handled', async () => {
+    await startLogin(auth, p)
+    const url = callbackUrl(p)
+    expect(auth.isRedirectCallback(url)).toBe(true)
+    expect(auth.isRedirectCallback(`${APP}/callback`)).toBe(false)
+    expect(auth.isRedirectCallback(url.replace('/callback', '/other'))).toBe(false)
+    expect(auth.isRedirectCallback('not a url')).toBe(false)
+    await auth.handleRedirectCallback(url)
+    expect(auth.isRedirectCallback(url)).toBe(false)
+  })
+
+  it('checklist 4: two pending logins (two tabs) are each finished with their own verifier and nonce', async () => {
+    const a = await startLogin(auth, p)
+    const urlA = callbackUrl(p)
+    const b = await startLogin(auth, p)
+    const urlB = callbackUrl(p)
+    expect(a.searchParams.get('state')).not.toBe(b.searchParams.get('state'))
+    // Finish A: its ID token must carry A's nonce.
+    p.token = () => json(p.tokens({ id_token: idToken(p.claims({ nonce: a.searchParams.get('nonce') })) }))
+    await auth.handleRedirectCallback(urlA)
+    p.token = () => json(p.tokens({ id_token: idToken(p.claims({ nonce: b.searchParams.get('nonce') })) }))
+    await auth.handleRedirectCallback(urlB)
+    const [ga, gb] = tokenGrants().map((r) => new URLSearchParams(r.body).get('code_verifier'))
+    expect(ga).not.toBe(gb)
+  })
+})
+
+describe('handleRedirectCallback: forged, replayed and failed callbacks store nothing', () => {
+  async function expectNothingStored(): Promise<void> {
+    expect(await dumpNamespace(p.clientId, ['access_tokens', 'id_tokens', 'refresh_tokens'])).toEqual({})
+    expect(auth.getSnapshot().status).not.toBe('authenticated')
+  }
+
+  it('checklist 2: unknown state → invalid_state, no token request', async () => {
+    await startLogin(auth, p)
+    const e = await failure(auth.handleRedirectCallback(callbackUrl(p, { state: 'forged' })))
+    expect(e.code).toBe('invalid_state')
+    expect(tokenGrants()).toHaveLength(0)
+    await expectNothingStored()
+  })
+
+  it('checklist 2: missing state and duplicated state → invalid_state', async () => {
+    await startLogin(auth, p)
+    const url = new URL(callbackUrl(p))
+    const missing = new URL(url)
+    missing.searchParams.delete('state')
+    expect((await failure(auth.handleRedirectCallback(missing.href))).code).toBe('invalid_state')
+    const dup = new URL(url)
+    dup.searchParams.append('state', 'other')
+    expect((await failure(auth.handleRedirectCallback(dup.href))).code).toBe('invalid_state')
+    expect(tokenGrants()).toHaveLength(0)
+  })
+
+  it('checklist 3: a replayed callback in a new page load → callback_already_handled, no second exchange', async () => {
+    await startLogin(auth, p)
+    const url = callbackUrl(p)
+    await auth.handleRedirectCallback(url)
+    const reloaded = createOAuthClient(clientOptions(p, { clientId: p.clientId }))
+    const e = await failure(reloaded.handleRedirectCallback(url))
+    expect(e.code).toBe('callback_already_handled')
+    expect(tokenGrants()).toHaveLength(1)
+  })
+
+  it('a state from another client (namespace) → invalid_state', async () => {
+    await startLogin(auth, p)
+    const url = callbackUrl(p)
+    const other = createOAuthClient(clientOptions(p))
+    expect((await failure(other.handleRedirectCallback(url))).code).toBe('invalid_state')
+  })
+
+  it('a callback older than the transaction lifetime (10 min) → invalid_state', async () => {
+    const realNow = Date.now
+    try {
+      await startLogin(auth, p)
+      const url = callbackUrl(p)
+      const later = realNow() + 11 * 60 * 1000
+      Date.now = () => later
+      expect((await failure(auth.handleRedirectCallback(url))).code).toBe('invalid_state')
+      expect(tokenGrants()).toHaveLength(0)
+    } finally {
+      Date.now = realNow
+    }
+  })
+
+  it('checklist 5: iss from another issuer, or iss with a trailing slash → invalid_callback, nothing sent', async () => {
+    for (const iss of ['https://evil.example', `${ISSUER}/`]) {
+      await startLogin(auth, p)
+      expect((await failure(auth.handleRedirectCallback(callbackUrl(p, { iss })))).code).toBe('invalid_callback')
+    }
+    expect(tokenGrants()).toHaveLength(0)
+    await expectNothingStored()
+  })
+
+  it('checklist 5: iss missing while the provider advertises it → invalid_callback', async () => {
+    await startLogin(auth, p)
+    const url = new URL(callbackUrl(p))
+    url.searchParams.delete('iss')
+    expect((await failure(auth.handleRedirectCallback(url.href))).code).toBe('invalid_callback')
+    expect(tokenGrants()).toHaveLength(0)
+  })
+
+  it('checklist 6: error=access_denied → authorization_error with error and description as plain data', async () => {
+    await startLogin(auth, p)
+    const url = new URL(callbackUrl(p))
+    url.searchParams.delete('code')
+    url.searchParams.set('error', 'access_denied')
+    url.searchParams.set('error_description', '<img src=x onerror=alert(1)>')
+    const e = await failure(auth.handleRedirectCallback(url.href))
+    expect(e.code).toBe('authorization_error')
+    expect(e.error).toBe('access_denied')
+    expect(e.errorDescription).toBe('<img src=x onerror=alert(1)>')
+    expect(document.querySelectorAll('img')).toHaveLength(0)
+    expect(tokenGrants()).toHaveLength(0)
+    // The transaction is consumed: the same callback again is unknown.
+    expect((await failure(createOAuthClient(clientOptions(p, { clientId: p.clientId })).handleRedirectCallback(url.href))).code).toBe('invalid_state')
+  })
+
+  it('checklist 6: an error callback with a wrong state → invalid_state wins', async () => {
+    await startLogin(auth, p)
+    const url = new URL(callbackUrl(p, { state: 'forged', error: 'access_denied' }))
+    url.searchParams.delete('code')
+    expect((await failure(auth.handleRedirectCallback(url.href))).code).toBe('invalid_state')
+  })
+
+  it('both code and error → authorization_error, no exchange', async () => {
+    await startLogin(auth, p)
+    const e = await failure(auth.handleRedirectCallback(callbackUrl(p, { error: 'server_error' })))
+    expect(e.code).toBe('authorization_error')
+    expect(tokenGrants()).toHaveLength(0)
+  })
+
+  it('checklist 7: id_token or token in the callback (implicit/hybrid) is refused; access_token is never used', async () => {
+    await startLogin(auth, p)
+    expect((await failure(auth.handleRedirectCallback(callbackUrl(p, { id_token: 'x' })))).code).toBe('invalid_callback')
+    await startLogin(auth, p)
+    await auth.handleRedirectCallback(callbackUrl(p, { access_token: 'attacker' }))
+    await expect(auth.getAccessToken()).resolves.toBe('at-1')
+  })
+
+  it('checklist 8: a duplicated code → invalid_callback, nothing sent', async () => {
+    await startLogin(auth, p)
+    const url = new URL(callbackUrl(p))
+    url.searchParams.append('code', 'b')
+    expect((await failure(auth.handleRedirectCallback(url.href))).code).toBe('invalid_callback')
+    expect(tokenGrants()).toHaveLength(0)
+  })
+
+  it('checklist 10: the provider refusing the code (invalid_grant) → invalid_grant, nothing stored', async () => {
+    await startLogin(auth, p)
+    p.token = () => json({ error: 'invalid_grant', error_description: 'grant request is invalid' }, 400)
+    const e = await failure(auth.handleRedirectCallback(callbackUrl(p)))
+    expect(e.code).toBe('invalid_grant')
+    expect(e.error).toBe('invalid_grant')
+    await expectNothingStored()
+  })
+
+  it('a garbage URL → invalid_callback (no TypeError)', async () => {
+    const e = await failure(auth.handleRedirectCallback('http://[::1'))
+    expect(e.code).toBe('invalid_callback')
+  })
+})
+
+describe('token responses that must be refused (checklist 13-27), each storing nothing', () => {
+  const now = () => Math.floor(Date.now() / 1000)
+  const cases: [string, (p: ScriptedProvider) => Response | Promise<Response>, string][] = [
+    ['non-JSON body', () => new Response('not json', { status: 200, headers: { 'content-type': 'application/json' } }), 'invalid_token_response'],
+    ['HTML error page', () => new Response('<html>oops</html>', { status: 200, headers: { 'content-type': 'text/html' } }), 'invalid_token_response'],
+    ['empty body', () => new Response('', { status: 200, headers: { 'content-type': 'application/json' } }), 'invalid_token_response'],
+    ['a JSON array', () => json([]), 'invalid_token_response'],
+    ['200 with error', (p) => json({ error: 'invalid_request', ...p.tokens({ access_token: undefined }) }), 'invalid_token_response'],
+    ['missing access_token', (p) => json(p.tokens({ access_token: undefined })), 'invalid_token_response'],
+    ['missing token_type', (p) => json(p.tokens({ token_type: undefined })), 'invalid_token_response'],
+    ['token_type "mac"', (p) => json(p.tokens({ token_type: 'mac' })), 'invalid_token_response'],
+    ['token_type 1', (p) => json(p.tokens({ token_type: 1 })), 'invalid_token_response'],
+    ['refresh_token {}', (p) => json(p.tokens({ refresh_token: {} })), 'invalid_token_response'],
+    ['negative expires_in', (p) => json(p.tokens({ expires_in: -1 })), 'invalid_token_response'],
+    ['non-numeric expires_in', (p) => json(p.tokens({ expires_in: 'soon' })), 'invalid_token_response'],
+    ['access token with CR/LF', (p) => json(p.tokens({ access_token: 'abc\r\nX-Evil: 1' })), 'invalid_token_response'],
+    ['access token with a space', (p) => json(p.tokens({ access_token: 'abc def' })), 'invalid_token_response'],
+    ['no id_token under openid', (p) => json(p.tokens({ id_token: undefined })), 'invalid_token_response'],
+    ['ID token with a wrong nonce', (p) => json(p.tokens({ id_token: idToken(p.claims({ nonce: 'other' })) })), 'invalid_token_response'],
+    ['ID token without nonce', (p) => json(p.tokens({ id_token: idToken(p.claims({ nonce: undefined })) })), 'invalid_token_response'],
+    ['ID token for another audience', (p) => json(p.tokens({ id_token: idToken(p.claims({ aud: 'other' })) })), 'invalid_token_response'],
+    ['ID token with an extra audience and no azp', (p) => json(p.tokens({ id_token: idToken(p.claims({ aud: [p.clientId, 'other'] })) })), 'invalid_token_response'],
+    ['ID token from another issuer', (p) => json(p.tokens({ id_token: idToken(p.claims({ iss: 'https://evil.example' })) })), 'invalid_token_response'],
+    ['expired ID token', (p) => json(p.tokens({ id_token: idToken(p.claims({ exp: now() - 3600 })) })), 'invalid_token_response'],
+    ['ID token without sub', (p) => json(p.tokens({ id_token: idToken(p.claims({ sub: undefined })) })), 'invalid_token_response'],
+    ['ID token without iat', (p) => json(p.tokens({ id_token: idToken(p.claims({ iat: undefined })) })), 'invalid_token_response'],
+    ['ID token with alg none even though the metadata lists none', (p) => {
+      p.metadata['id_token_signing_alg_values_supported'] = ['RS256', 'none']
+      return json(p.tokens({ id_token: idToken(p.claims(), { alg: 'none' }) }))
+    }, 'invalid_token_response'],
+    ['ID token with alg HS256', (p) => json(p.tokens({ id_token: idToken(p.claims(), { alg: 'HS256' }) })), 'invalid_token_response'],
+    ['500 from the token endpoint', () => json({ error: 'server_error' }, 500), 'network_error'],
+    ['redirect from the token endpoint', () => new Response(null, { status: 307, headers: { location: 'https://evil.example' } }), 'invalid_token_response'],
+  ]
+
+  it.each(cases)('%s → %s', async (_name, respond, code) => {
+    await startLogin(auth, p)
+    p.token = () => respond(p)
+    const e = await failure(auth.handleRedirectCallback(callbackUrl(p)))
+    expect(e.code).toBe(code)
+    await expectNothingStoredFor(p)
+    // Checklist 34: no token material in what the app sees.
+    const seen = `${String(e)} ${JSON.stringify(e)} ${JSON.stringify(e.cause)}`
+    expect(seen).not.toMatch(/at-\d|rt-\d|eyJ/)
+  })
+
+  async function expectNothingStoredFor(p: ScriptedProvider): Promise<void> {
+    expect(await dumpNamespace(p.clientId, ['access_tokens', 'id_tokens', 'refresh_tokens'])).toEqual({})
+  }
+
+  it('checklist 15/16: token_type "bEARER" and expires_in "3600" and no expires_in are accepted', async () => {
+    for (const extra of [{ token_type: 'bEARER' }, { expires_in: '3600' }, { expires_in: undefined }]) {
+      await startLogin(auth, p)
+      p.token = () => json(p.tokens(extra))
+      await expect(auth.handleRedirectCallback(callbackUrl(p))).resolves.toMatchObject({ user: { sub: 'alice' } })
+    }
+  })
+
+  it('checklist 24: aud as a one-element array is accepted', async () => {
+    await startLogin(auth, p)
+    p.token = () => json(p.tokens({ id_token: idToken(p.claims({ aud: [p.clientId] })) }))
+    await expect(auth.handleRedirectCallback(callbackUrl(p))).resolves.toMatchObject({ user: { sub: 'alice' } })
+  })
+
+  it('checklist 20: a hung token endpoint fails with timeout within requestTimeoutSeconds', async () => {
+    auth = createOAuthClient(clientOptions(p, { requestTimeoutSeconds: 0.2 }))
+    await startLogin(auth, p)
+    p.token = () => new Promise<Response>(() => {})
+    const started = Date.now()
+    const e = await failure(auth.handleRedirectCallback(callbackUrl(p)))
+    expect(e.code).toBe('timeout')
+    expect(Date.now() - started).toBeLessThan(3000)
+    await expectNothingStoredFor(p)
+  })
+
+  it('network failure at the token endpoint → network_error, nothing stored', async () => {
+    await startLogin(auth, p)
+    p.token = () => Promise.reject(new TypeError('Failed to fetch'))
+    expect((await failure(auth.handleRedirectCallback(callbackUrl(p)))).code).toBe('network_error')
+    await expectNothingStoredFor(p)
+  })
+})
