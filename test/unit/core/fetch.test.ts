@@ -1,0 +1,135 @@
+import 'fake-indexeddb/auto'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createOAuthClient } from '../../../src/index.js'
+import type { OAuthClient } from '../../../src/index.js'
+import { API, APP, clientOptions, installScriptedProvider, json, signIn, type ScriptedProvider } from '../helpers/scripted-provider.js'
+
+let p: ScriptedProvider
+let auth: OAuthClient
+beforeEach(async () => {
+  p = installScriptedProvider()
+  window.history.replaceState(null, '', `${APP}/`)
+  auth = createOAuthClient(clientOptions(p))
+  await signIn(auth, p)
+})
+afterEach(() => p.restore())
+
+const apiCalls = () => p.requests.filter((r) => r.url.origin === API)
+const refreshGrants = () => p.to('/token').filter((r) => new URLSearchParams(r.body).get('grant_type') === 'refresh_token')
+
+describe('auth.fetch', () => {
+  it('attaches Bearer for an allowed origin and behaves like fetch', async () => {
+    const f = auth.fetch // bound
+    const res = await f(`${API}/me?x=1`, { headers: { accept: 'application/json' } })
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ ok: true, auth: 'Bearer' })
+    expect(apiCalls()[0]!.headers.get('authorization')).toBe('Bearer at-1')
+    expect(apiCalls()[0]!.headers.get('accept')).toBe('application/json')
+  })
+
+  it.each([
+    'https://api.example.evil.test/x',
+    'http://api.example/x',
+    'https://api.example:8443/x',
+    'https://evil.test/x',
+    `${APP}/x`,
+  ])('checklist 39: %s gets no token', async (url) => {
+    await auth.fetch(url)
+    const sent = p.requests.at(-1)!
+    expect(sent.headers.get('authorization')).toBeNull()
+    expect(sent.headers.get('dpop')).toBeNull()
+  })
+
+  it('checklist 39: https://api.example@evil.test/x (credentials in the URL) is refused like fetch does, nothing sent', async () => {
+    const before = p.requests.length
+    await expect(auth.fetch('https://api.example@evil.test/x')).rejects.toMatchObject({ code: 'configuration_error' })
+    expect(p.requests.length).toBe(before)
+  })
+
+  it('checklist 39: https://API.EXAMPLE:443 normalises to the allowed origin', async () => {
+    await auth.fetch('https://API.EXAMPLE:443/x')
+    expect(p.requests.at(-1)!.headers.get('authorization')).toBe('Bearer at-1')
+  })
+
+  it('a caller\'s own Authorization header is left alone', async () => {
+    await auth.fetch(`${API}/x`, { headers: { Authorization: 'Basic abc' } })
+    expect(apiCalls()[0]!.headers.get('authorization')).toBe('Basic abc')
+  })
+
+  it('checklist 41: a caller-supplied DPoP header is stripped', async () => {
+    await auth.fetch(`${API}/x`, { headers: { DPoP: 'forged' } })
+    expect(apiCalls()[0]!.headers.get('dpop')).toBeNull()
+    expect(apiCalls()[0]!.headers.get('authorization')).toBe('Bearer at-1')
+  })
+
+  it('checklist 42a: 401 invalid_token → one forced refresh and one retry with the new token', async () => {
+    let n = 0
+    p.api = (req) =>
+      ++n === 1
+        ? new Response('', { status: 401, headers: { 'www-authenticate': 'Bearer error="invalid_token"' } })
+        : json({ ok: true, auth: req.headers.get('authorization') })
+    const res = await auth.fetch(`${API}/x`, { method: 'POST', body: JSON.stringify({ a: 1 }), headers: { 'content-type': 'application/json' } })
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ ok: true, auth: 'Bearer at-2' })
+    expect(refreshGrants()).toHaveLength(1)
+    expect(apiCalls().map((r) => r.body)).toEqual(['{"a":1}', '{"a":1}'])
+  })
+
+  it('checklist 42a: a second 401 is returned to the caller, bounded to one retry', async () => {
+    p.api = () => new Response('nope', { status: 401, headers: { 'www-authenticate': 'Bearer error="invalid_token"' } })
+    const res = await auth.fetch(`${API}/x`)
+    expect(res.status).toBe(401)
+    expect(await res.text()).toBe('nope')
+    expect(apiCalls()).toHaveLength(2)
+    expect(refreshGrants()).toHaveLength(1)
+  })
+
+  it('checklist 42b/c: 403 insufficient_scope and a 401 without error are returned untouched, no refresh', async () => {
+    p.api = () => new Response('', { status: 403, headers: { 'www-authenticate': 'Bearer error="insufficient_scope", scope="b"' } })
+    expect((await auth.fetch(`${API}/x`)).status).toBe(403)
+    p.api = () => new Response('', { status: 401, headers: { 'www-authenticate': 'Bearer realm="api"' } })
+    expect((await auth.fetch(`${API}/x`)).status).toBe(401)
+    p.api = () => new Response('', { status: 401 })
+    expect((await auth.fetch(`${API}/x`)).status).toBe(401)
+    expect(refreshGrants()).toHaveLength(0)
+    expect(apiCalls()).toHaveLength(3)
+  })
+
+  it('checklist 44: a streaming body is not retried after 401 invalid_token', async () => {
+    p.api = () => new Response('', { status: 401, headers: { 'www-authenticate': 'Bearer error="invalid_token"' } })
+    const body = new ReadableStream({
+      start(c) {
+        c.enqueue(new TextEncoder().encode('chunk'))
+        c.close()
+      },
+    })
+    const res = await auth.fetch(`${API}/upload`, { method: 'POST', body, duplex: 'half' } as RequestInit)
+    expect(res.status).toBe(401)
+    expect(apiCalls()).toHaveLength(1)
+    expect(refreshGrants()).toHaveLength(0)
+  })
+
+  it('checklist 40: a redirect answer is not followed with the token', async () => {
+    p.api = () => new Response(null, { status: 302, headers: { location: 'https://evil.test/collect' } })
+    // The stub returns the 302 itself (a browser gives an opaqueredirect under redirect: manual).
+    const res = await auth.fetch(`${API}/x`)
+    expect(res.status).toBe(302)
+    expect(p.requests.some((r) => r.url.origin === 'https://evil.test')).toBe(false)
+  })
+
+  it('without a session, an allowed-origin request rejects with login_required and sends nothing', async () => {
+    const other = createOAuthClient(clientOptions(p))
+    await expect(other.fetch(`${API}/x`)).rejects.toMatchObject({ code: 'login_required' })
+    expect(apiCalls()).toHaveLength(0)
+  })
+
+  it('an invalid request gives an OAuthError, not a bare TypeError', async () => {
+    await expect(auth.fetch('http://[::1', {})).rejects.toMatchObject({ code: 'configuration_error' })
+  })
+
+  it('a Request object input keeps its method, headers and body', async () => {
+    await auth.fetch(new Request(`${API}/r`, { method: 'PUT', body: 'x=1', headers: { 'x-a': 'b' } }))
+    const sent = apiCalls()[0]!
+    expect([sent.method, sent.body, sent.headers.get('x-a'), sent.headers.get('authorization')]).toEqual(['PUT', 'x=1', 'b', 'Bearer at-1'])
+  })
+})
