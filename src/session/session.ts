@@ -129,7 +129,7 @@ export function createSession(deps: SessionDeps): Session {
   }
 
   const ready = store.loadSession().then(
-    (s) => publish(s),
+    (s) => publish(epoch === 0 ? s : undefined),
     (e: unknown) => {
       const error = new OAuthError('storage_error', 'the stored session could not be read', { cause: redact(e) })
       publish(undefined, error)
@@ -285,6 +285,7 @@ export function createSession(deps: SessionDeps): Session {
     },
 
     async signOut() {
+      await ready
       ended()
       store.dropCache()
       publish(undefined)

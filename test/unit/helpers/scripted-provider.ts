@@ -146,6 +146,7 @@ export function installScriptedProvider(): ScriptedProvider {
         if (url.pathname === '/token') return p.token(recorded)
         if (url.pathname === '/par') return json({ request_uri: 'urn:ietf:params:oauth:request_uri:abc', expires_in: 60 }, 201)
         if (url.pathname === '/revoke') return new Response(null, { status: 200 })
+        if (url.pathname === '/hang') return new Promise<Response>(() => {})
         return json({ error: 'not_found' }, 404)
       }
       if (url.origin === API) return p.api(recorded)

@@ -1,0 +1,95 @@
+import 'fake-indexeddb/auto'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createOAuthClient } from '../../../src/index.js'
+import type { OAuthClient, OAuthError } from '../../../src/index.js'
+import { APP, clientOptions, installScriptedProvider, ISSUER, json, signIn, type ScriptedProvider } from '../helpers/scripted-provider.js'
+import { dumpNamespace } from '../helpers/idb.js'
+
+let p: ScriptedProvider
+let auth: OAuthClient
+beforeEach(async () => {
+  p = installScriptedProvider()
+  window.history.replaceState(null, '', `${APP}/`)
+  auth = createOAuthClient(clientOptions(p))
+  await signIn(auth, p)
+})
+afterEach(() => p.restore())
+
+const ALL = ['access_tokens', 'id_tokens', 'refresh_tokens', 'dpop_keys', 'transactions']
+
+describe('logout', () => {
+  it('checklist 55: wipes every store, revokes the refresh token, then goes to end_session with id_token_hint', async () => {
+    const events: string[] = []
+    auth.on('logout', () => events.push('logout'))
+    await auth.logout()
+    expect(await dumpNamespace(p.clientId, ALL)).toEqual({})
+    const revoke = p.to('/revoke')
+    expect(revoke).toHaveLength(1)
+    const body = new URLSearchParams(revoke[0]!.body)
+    expect([body.get('token'), body.get('token_type_hint')]).toEqual(['rt-1', 'refresh_token'])
+    const end = new URL(p.navigations.at(-1)!)
+    expect(end.origin + end.pathname).toBe(`${ISSUER}/logout`)
+    expect(end.searchParams.get('id_token_hint')).toMatch(/^eyJ/)
+    expect(end.searchParams.get('post_logout_redirect_uri')).toBe(`${APP}/`)
+    expect(end.searchParams.get('client_id')).toBe(p.clientId)
+    expect(end.href).not.toMatch(/at-1|rt-1/)
+    expect(auth.getSnapshot().status).toBe('unauthenticated')
+    expect(events).toEqual(['logout'])
+    await expect(auth.getAccessToken()).rejects.toMatchObject({ code: 'login_required' })
+  })
+
+  it('localOnly: no navigation to the provider', async () => {
+    const before = p.navigations.length
+    await auth.logout({ localOnly: true })
+    expect(p.navigations.length).toBe(before)
+    expect(await dumpNamespace(p.clientId, ALL)).toEqual({})
+  })
+
+  it('revocation endpoint down: the local wipe still happens and the error is reported', async () => {
+    p.metadata['revocation_endpoint'] = 'https://op.example/revoke-down'
+    auth = createOAuthClient(clientOptions(p, { clientId: p.clientId })) // a new page: fresh discovery
+    const errors: OAuthError[] = []
+    auth.on('error', ({ error }) => errors.push(error))
+    await auth.logout()
+    expect(await dumpNamespace(p.clientId, ALL)).toEqual({})
+    expect(errors).toHaveLength(1)
+    expect(auth.getSnapshot().status).toBe('unauthenticated')
+    expect(p.navigations.at(-1)).toMatch(/\/logout\?/)
+  })
+
+  it('revocation hanging does not block logout beyond the timeout', async () => {
+    p.metadata['revocation_endpoint'] = `${ISSUER}/hang`
+    auth = createOAuthClient(clientOptions(p, { clientId: p.clientId, requestTimeoutSeconds: 0.2 }))
+    const errors: OAuthError[] = []
+    auth.on('error', ({ error }) => errors.push(error))
+    const started = Date.now()
+    await auth.logout({ localOnly: true })
+    expect(Date.now() - started).toBeLessThan(3000)
+    expect(errors.map((e) => e.code)).toEqual(['timeout'])
+    expect(await dumpNamespace(p.clientId, ALL)).toEqual({})
+  })
+
+  it('no end_session_endpoint: wipes, revokes and lands on the post-logout URI', async () => {
+    delete p.metadata['end_session_endpoint']
+    const fresh = createOAuthClient(clientOptions(p, { clientId: p.clientId }))
+    await fresh.logout()
+    expect(p.navigations.at(-1)).toBe(`${APP}/`)
+  })
+
+  it('returnTo on another origin is refused (no open redirect)', async () => {
+    await expect(auth.logout({ returnTo: 'https://evil.example/' })).rejects.toMatchObject({ code: 'configuration_error' })
+    expect(auth.getSnapshot().status).toBe('authenticated')
+  })
+
+  it('a refresh failing after logout writes nothing back (no token survives)', async () => {
+    let release!: () => void
+    p.token = () => new Promise<Response>((r) => (release = () => r(json(p.tokens()))))
+    const refreshing = auth.getAccessToken({ forceRefresh: true }).catch((e: unknown) => e)
+    await new Promise((r) => setTimeout(r, 20))
+    const out = auth.logout({ localOnly: true })
+    release()
+    await out
+    expect(await refreshing).toMatchObject({ code: 'login_required' })
+    expect(await dumpNamespace(p.clientId, ALL)).toEqual({})
+  })
+})

@@ -1,0 +1,134 @@
+import 'fake-indexeddb/auto'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { createOAuthClient, OAuthError } from '../../../src/index.js'
+import { APP, callbackUrl, clientOptions, installScriptedProvider, signIn, startLogin, type ScriptedProvider } from '../helpers/scripted-provider.js'
+import { dumpNamespace, putRaw } from '../helpers/idb.js'
+
+let p: ScriptedProvider
+beforeEach(() => {
+  p = installScriptedProvider()
+  window.history.replaceState(null, '', `${APP}/`)
+})
+afterEach(() => p.restore())
+
+describe('storage', () => {
+  it('checklist 33/35: tokens live in separate object stores, nothing in localStorage, sessionStorage, cookies or the URL', async () => {
+    const auth = createOAuthClient(clientOptions(p))
+    await signIn(auth, p)
+    const dump = await dumpNamespace(p.clientId, ['access_tokens', 'id_tokens', 'refresh_tokens', 'transactions'])
+    const where = (needle: string) => Object.entries(dump).filter(([, v]) => JSON.stringify(v).includes(needle)).map(([k]) => k.split('/')[0])
+    expect(where('"at-1"')).toEqual(['access_tokens'])
+    expect(where('"rt-1"')).toEqual(['refresh_tokens'])
+    expect(where('"eyJ')).toEqual(['id_tokens'])
+    const elsewhere = JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie + location.href
+    expect(elsewhere).not.toMatch(/at-1|rt-1|eyJ|code_verifier/)
+    // The verifier and nonce are deleted after the exchange.
+    expect(Object.keys(dump).filter((k) => k.includes('|txn|'))).toEqual([])
+  })
+
+  it('checklist 38: IndexedDB unavailable → storage_fallback (seen by a listener attached after creation), sign-in works in memory', async () => {
+    vi.stubGlobal('indexedDB', undefined)
+    const auth = createOAuthClient(clientOptions(p))
+    const events: OAuthError[] = []
+    auth.on('storage_fallback', ({ error }) => events.push(error))
+    await startLogin(auth, p)
+    // The transaction rode in sessionStorage: it holds no token.
+    expect(JSON.stringify({ ...sessionStorage })).toMatch(/codeVerifier/)
+    await expect(auth.handleRedirectCallback(callbackUrl(p))).resolves.toMatchObject({ user: { sub: 'alice' } })
+    await expect(auth.getAccessToken()).resolves.toBe('at-1')
+    expect(events.map((e) => e.code)).toEqual(['storage_error'])
+    expect(JSON.stringify({ ...sessionStorage }) + JSON.stringify({ ...localStorage })).not.toMatch(/at-1|rt-1|eyJ/)
+  })
+
+  it('checklist 38: indexedDB.open throwing SecurityError → storage_fallback, no crash', async () => {
+    vi.stubGlobal('indexedDB', {
+      open() {
+        throw new DOMException('blocked', 'SecurityError')
+      },
+    })
+    const auth = createOAuthClient(clientOptions(p))
+    const seen = vi.fn()
+    auth.on('storage_fallback', seen)
+    await vi.waitFor(() => expect(seen).toHaveBeenCalledOnce())
+    expect(auth.getSnapshot().status).toBe('unauthenticated')
+  })
+
+  it('quota errors on write: the client switches to memory, keeps the session and reports storage_fallback', async () => {
+    const auth = createOAuthClient(clientOptions(p))
+    await signIn(auth, p)
+    const seen = vi.fn()
+    auth.on('storage_fallback', seen)
+    const put = vi.spyOn(IDBObjectStore.prototype, 'put').mockImplementation(() => {
+      throw new DOMException('quota', 'QuotaExceededError')
+    })
+    await expect(auth.getAccessToken({ forceRefresh: true })).resolves.toBe('at-2')
+    put.mockRestore()
+    await vi.waitFor(() => expect(seen).toHaveBeenCalledOnce())
+    await expect(auth.getAccessToken()).resolves.toBe('at-2')
+    expect(auth.getSnapshot().status).toBe('authenticated')
+  })
+
+  it('storage: "memory" persists nothing: a new page has no session', async () => {
+    const options = clientOptions(p, { storage: 'memory' })
+    const auth = createOAuthClient(options)
+    await signIn(auth, p)
+    await expect(auth.getAccessToken()).resolves.toBe('at-1')
+    expect(await dumpNamespace(p.clientId, ['access_tokens', 'id_tokens', 'refresh_tokens'])).toEqual({})
+    const reloaded = createOAuthClient(options)
+    await expect(reloaded.getAccessToken()).rejects.toMatchObject({ code: 'login_required' })
+  })
+
+  it('records written by another SDK version are ignored, not a crash', async () => {
+    const options = clientOptions(p)
+    const ns = `${options.issuer}|${options.clientId}`
+    await putRaw('id_tokens', ns, { v: 99, sub: 'x', future: true })
+    await putRaw('refresh_tokens', ns, 'garbage')
+    const auth = createOAuthClient(options)
+    await expect(auth.getAccessToken()).rejects.toMatchObject({ code: 'login_required' })
+    expect(auth.getSnapshot().status).toBe('unauthenticated')
+    await expect(signIn(auth, p)).resolves.toMatchObject({ user: { sub: 'alice' } })
+  })
+
+  it('a database of a newer schema version (with extra stores) still opens', async () => {
+    await new Promise<void>((resolve, reject) => {
+      const probe = indexedDB.open('spa-oauth')
+      probe.onsuccess = () => {
+        const v = probe.result.version
+        probe.result.close()
+        const r = indexedDB.open('spa-oauth', v + 1)
+        r.onupgradeneeded = () => r.result.createObjectStore(`future_${v}`)
+        r.onsuccess = () => (r.result.close(), resolve())
+        r.onerror = () => reject(r.error)
+      }
+      probe.onerror = () => reject(probe.error)
+    })
+    const auth = createOAuthClient(clientOptions(p))
+    const fallback = vi.fn()
+    auth.on('storage_fallback', fallback)
+    await expect(signIn(auth, p)).resolves.toMatchObject({ user: { sub: 'alice' } })
+    expect(fallback).not.toHaveBeenCalled()
+  })
+
+  it('IndexedDB cleared by the user while signed in: a new page is cleanly unauthenticated', async () => {
+    const options = clientOptions(p)
+    const auth = createOAuthClient(options)
+    await signIn(auth, p)
+    const ns = `${options.issuer}|${options.clientId}`
+    for (const store of ['id_tokens', 'refresh_tokens']) await putRaw(store, ns, undefined)
+    const reloaded = createOAuthClient(options)
+    await expect(reloaded.getAccessToken()).rejects.toMatchObject({ code: 'login_required' })
+    expect(reloaded.getSnapshot().status).toBe('unauthenticated')
+  })
+
+  it('checklist 35: a corrupted access-token record never falls back to the ID token', async () => {
+    const options = clientOptions(p)
+    const auth = createOAuthClient({ ...options })
+    await signIn(auth, p)
+    const keys = Object.keys(await dumpNamespace(p.clientId, ['access_tokens']))
+    await putRaw('access_tokens', keys[0]!.slice('access_tokens/'.length), { v: 1, corrupt: true })
+    const reloaded = createOAuthClient(options)
+    await reloaded.fetch('https://api.example/x')
+    const sent = p.requests.at(-1)!
+    expect(sent.headers.get('authorization')).not.toMatch(/eyJ/)
+  })
+})
