@@ -4,17 +4,21 @@ import { defineConfig } from '@playwright/test'
 
 import { launchOptions } from './test/e2e/browser.mjs'
 
+// Two runs at once in one work tree would wipe each other's artifacts: let a run pick its own.
+const outputDir = process.env.E2E_OUTPUT_DIR ?? 'test-results/e2e-artifacts'
+const jsonReport = process.env.E2E_JSON_REPORT ?? 'test-results/e2e.json'
+
 export default defineConfig({
   testDir: 'test/e2e',
   testMatch: ['**/*.spec.mjs', '**/*.spec.ts'],
-  outputDir: 'test-results/e2e-artifacts',
+  outputDir,
   fullyParallel: false,
   workers: 1,
   retries: 0,
   forbidOnly: Boolean(process.env.CI),
   timeout: 60_000,
   expect: { timeout: 10_000 },
-  reporter: [['list'], ['json', { outputFile: 'test-results/e2e.json' }]],
+  reporter: [['list'], ['json', { outputFile: jsonReport }]],
   use: {
     browserName: 'chromium',
     headless: true,

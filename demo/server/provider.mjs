@@ -379,7 +379,7 @@ export async function startProvider(options = {}) {
 function createInteractionHandler({ provider, users, stats, log, findResource }) {
   return async function interactions(req, res) {
     res.setHeader('Cache-Control', 'no-store')
-    res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+    res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'")
     const url = new URL(req.url, 'http://127.0.0.1')
     const match = /^\/interaction\/([^/]+)(?:\/(login|abort))?$/.exec(url.pathname)
     if (!match) {

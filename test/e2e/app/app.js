@@ -3,12 +3,14 @@
 // Config: /app-config.json (served by the test's static server), overridden by the query string
 // of the first page load (?dpop=1, ?storage=memory, ?leeway=5, ?scope=..., ?par=1, ?timeout=3).
 // Overrides are kept in sessionStorage (they hold no token) so they survive the sign-in redirect.
+// ?callback=manual (also kept): the app does not handle a callback by itself; the test does.
 //
 // Exposes for the tests: window.auth (the client), window.OAuthError, window.isOAuthError,
 // window.__config, window.__events, window.__snapshots, window.__isCallback, window.__callback
 // (a promise of { ok: true, returnTo, user } | { ok: false, code, message, error, ... }),
 // window.e2e (small helpers returning plain data), and window.__ready = true once set up.
 const OVERRIDES_KEY = 'spa-oauth-e2e:overrides'
+const MANUAL_CALLBACK_KEY = 'spa-oauth-e2e:manual-callback'
 const EVENTS = ['login', 'logout', 'token_refreshed', 'session_expired', 'storage_fallback', 'error']
 
 window.__events = []
@@ -137,8 +139,12 @@ async function main() {
     },
   }
 
+  const q = new URLSearchParams(location.search)
+  if (q.has('callback')) sessionStorage.setItem(MANUAL_CALLBACK_KEY, q.get('callback'))
+  window.__manualCallback = sessionStorage.getItem(MANUAL_CALLBACK_KEY) === 'manual'
+
   window.__isCallback = auth.isRedirectCallback()
-  if (window.__isCallback) {
+  if (window.__isCallback && !window.__manualCallback) {
     window.__callback = window.e2e.handleCallback()
     window.__callback.then(render)
   }

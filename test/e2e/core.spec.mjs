@@ -1,0 +1,365 @@
+// Core end-to-end scenarios: real Chromium, the SDK's standalone bundle in the test app, a real
+// OpenID Provider and a real API. Only the SDK's public API is used (window.auth); grants are
+// counted at the provider (servers.provider.stats), never in the SDK.
+import { decodeJwt } from 'jose'
+
+import { expect, test } from './fixtures.mjs'
+import {
+  callbackOutcome,
+  dumpIndexedDb,
+  events,
+  openApp,
+  readTokens,
+  signIn,
+  signedIn,
+  startLogin,
+  submitLogin,
+  tokenValues,
+  waitForApp,
+  waitForStatus,
+  waitUntilExpiring,
+  webStorage,
+  DB_NAME,
+  TOKEN_STORES,
+} from './support/browser-helpers.mjs'
+import { refresh } from './support/node-client.mjs'
+
+const call = (page, url, init) => page.evaluate(([u, i]) => window.e2e.call(u, i), [url, init])
+const token = (page, opts) => page.evaluate((o) => window.e2e.token(o), opts)
+const snapshot = (page) => page.evaluate(() => window.e2e.snapshot())
+
+/** Records of the SDK's token stores, across every key (not only this client's). */
+async function tokenStoreRecords(page) {
+  const dump = await dumpIndexedDb(page)
+  const stores = dump[DB_NAME]?.stores ?? {}
+  return Object.fromEntries(TOKEN_STORES.map((s) => [s, stores[s] ?? []]))
+}
+
+test('a. sign-in round trip: login() → provider form → callback → user and returnTo; auth.fetch reaches the API', async ({ page, servers }) => {
+  const { provider, api } = servers
+  await openApp(page, servers, '/')
+  await waitForStatus(page, 'unauthenticated')
+
+  const { result, authorizationUrl } = await signIn(page, servers, { returnTo: '/after-login?tab=2' })
+  expect(result).toMatchObject({ ok: true, returnTo: '/after-login?tab=2', user: { sub: 'alice' } })
+  const auth = new URL(authorizationUrl)
+  expect(auth.searchParams.get('code_challenge_method')).toBe('S256')
+  expect(auth.searchParams.getAll('resource')).toEqual([api.audience])
+
+  await waitForStatus(page, 'authenticated')
+  expect((await snapshot(page)).user).toMatchObject({ sub: 'alice' })
+  expect(await page.evaluate(() => window.auth.getUser()?.sub)).toBe('alice')
+
+  const me = await call(page, `${api.url}/api/me`)
+  expect(me).toMatchObject({ ok: true, status: 200, body: { sub: 'alice', aud: api.audience, iss: provider.issuer, client_id: servers.clientId } })
+  expect(api.stats.schemes).toEqual(['Bearer'])
+
+  const echo = await call(page, `${api.url}/api/echo`, { method: 'POST', body: 'hello', headers: { 'content-type': 'text/plain' } })
+  expect(echo).toMatchObject({ ok: true, status: 200, body: { method: 'POST', body: 'hello', contentType: 'text/plain', sub: 'alice' } })
+
+  expect(provider.stats.logins.ok).toBe(1)
+  expect(provider.stats.grants).toEqual({ authorization_code: 1 })
+  expect(provider.stats.errors).toEqual({})
+  expect((await events(page, 'login')).length).toBe(1)
+})
+
+test('b. tokens live in separate IndexedDB stores and nowhere else; the callback parameters leave the address bar', async ({ page, context, servers }) => {
+  await signedIn(page, servers)
+
+  const { accessToken, refreshToken, idToken, records } = await tokenValues(page, servers)
+  expect(records.access).toHaveLength(1)
+  expect(records.refresh).toHaveLength(1)
+  expect(records.id).toHaveLength(1)
+  expect(accessToken.split('.')).toHaveLength(3)
+  expect(typeof refreshToken).toBe('string')
+  expect(refreshToken.length).toBeGreaterThan(20)
+  expect(decodeJwt(idToken).sub).toBe('alice')
+  expect(records.id[0].value.claims).toMatchObject({ sub: 'alice' })
+  // the token the SDK hands out is the stored one
+  const handedOut = await token(page)
+  expect(handedOut.ok && handedOut.token === accessToken, 'getAccessToken() differs from the stored access token').toBe(true)
+
+  // each secret only in its own store, in no other store of any database of the origin
+  const dump = records.dump
+  const home = { [accessToken]: 'access_tokens', [refreshToken]: 'refresh_tokens', [idToken]: 'id_tokens' }
+  for (const [secret, own] of Object.entries(home)) {
+    for (const [dbName, db] of Object.entries(dump)) {
+      for (const [storeName, rows] of Object.entries(db.stores)) {
+        if (dbName === DB_NAME && storeName === own) continue
+        expect(JSON.stringify(rows).includes(secret), `${own} value found in ${dbName}/${storeName}`).toBe(false)
+      }
+    }
+    // within its own store, the access token is only in `token`, the refresh token only in `token`
+  }
+  expect(JSON.stringify(dump[DB_NAME].stores.access_tokens).includes(refreshToken)).toBe(false)
+  expect(JSON.stringify(dump[DB_NAME].stores.refresh_tokens).includes(accessToken)).toBe(false)
+
+  // nothing in localStorage, sessionStorage, cookies (incl. HttpOnly, via the context) or the URL
+  const web = await webStorage(page)
+  const cookies = await context.cookies(servers.app.origin)
+  const elsewhere = JSON.stringify({ web, cookies })
+  for (const [secret, own] of Object.entries(home)) {
+    expect(elsewhere.includes(secret), `${own} value found outside IndexedDB`).toBe(false)
+    expect(elsewhere.includes(secret.slice(0, 24)), `a prefix of the ${own} value found outside IndexedDB`).toBe(false)
+  }
+  const url = new URL(web.href)
+  for (const p of ['code', 'state', 'iss', 'session_state']) expect(url.searchParams.has(p), `address bar still has ${p}`).toBe(false)
+  expect(url.hash).toBe('')
+})
+
+test('c. a reload restores the session from IndexedDB without any token request', async ({ page, servers }) => {
+  const { provider, api } = servers
+  await signedIn(page, servers)
+  servers.resetStats()
+
+  await page.goto(`${servers.app.origin}/`)
+  await waitForApp(page)
+  await waitForStatus(page, 'authenticated')
+  const statuses = await page.evaluate(() => window.__snapshots.map((s) => s.status))
+  expect(statuses.indexOf('unauthenticated'), `status went through 'unauthenticated' on reload: ${statuses.join(' → ')}`).toBe(-1)
+  expect((await snapshot(page)).user).toMatchObject({ sub: 'alice' })
+
+  const me = await call(page, `${api.url}/api/me`)
+  expect(me).toMatchObject({ ok: true, status: 200, body: { sub: 'alice' } })
+  expect(provider.stats.requests.token ?? 0).toBe(0)
+  expect(provider.stats.grants).toEqual({})
+})
+
+test.describe('with short-lived access tokens', () => {
+  // 5 s tokens, refreshed 1 s before expiry: a test waits ~4 s for the token to need a refresh
+  test.use({ stack: { provider: { accessTokenTTL: 5 }, appConfig: { refreshLeewaySeconds: 1 } } })
+  const LEEWAY = 1
+
+  test('d. an expiring token leads to exactly one refresh grant, and the rotated-out refresh token is refused', async ({ page, servers }) => {
+    const { provider, api } = servers
+    await signedIn(page, servers)
+    const before = await tokenValues(page, servers)
+    expect(before.refreshToken).toBeTruthy()
+    await waitUntilExpiring(before.accessToken, LEEWAY)
+    servers.resetStats()
+
+    const me = await call(page, `${api.url}/api/me`)
+    expect(me).toMatchObject({ ok: true, status: 200, body: { sub: 'alice' } })
+    expect(provider.stats.grants).toEqual({ refresh_token: 1 })
+    expect(provider.stats.errors).toEqual({})
+    expect(api.stats.unauthorized, 'the expiring token was sent instead of being refreshed first').toEqual({})
+    expect((await events(page, 'token_refreshed')).length).toBe(1)
+
+    const after = await tokenValues(page, servers)
+    expect(after.refreshToken).toBeTruthy()
+    expect(after.refreshToken === before.refreshToken, 'the refresh token was not rotated in the store').toBe(false)
+    expect(after.accessToken === before.accessToken, 'the access token was not replaced in the store').toBe(false)
+    expect(decodeJwt(after.accessToken).exp).toBeGreaterThan(decodeJwt(before.accessToken).exp)
+
+    // the old refresh token, posted to the token endpoint from outside the browser
+    const reuse = await refresh(provider.issuer, { clientId: servers.clientId, refreshToken: before.refreshToken })
+    expect(reuse.status).toBe(400)
+    expect(reuse.json.error).toBe('invalid_grant')
+  })
+
+  test('e. 50 concurrent auth.fetch calls with an expiring token: one refresh grant, all 50 succeed', async ({ page, servers }) => {
+    const { provider, api } = servers
+    await signedIn(page, servers)
+    const before = await tokenValues(page, servers)
+    await waitUntilExpiring(before.accessToken, LEEWAY)
+    servers.resetStats()
+
+    const results = await page.evaluate(async (url) => Promise.all(Array.from({ length: 50 }, (_, i) => window.e2e.call(`${url}?i=${i}`))), `${api.url}/api/me`)
+    const statuses = results.map((r) => (r.ok ? r.status : r.error?.code))
+    expect(statuses).toEqual(Array(50).fill(200))
+    expect(provider.stats.grants).toEqual({ refresh_token: 1 })
+    expect(provider.stats.errors).toEqual({})
+    expect(api.stats.unauthorized).toEqual({})
+    expect(api.stats.requests).toBe(50)
+  })
+
+  test('f. two tabs with an expiring token call auth.fetch at the same time: one refresh grant in total, no invalid_grant', async ({ page, context, servers }) => {
+    const { provider, api } = servers
+    await signedIn(page, servers)
+    const tabB = await context.newPage()
+    await openApp(tabB, servers, '/')
+    await waitForStatus(tabB, 'authenticated')
+    const before = await tokenValues(page, servers)
+    await waitUntilExpiring(before.accessToken, LEEWAY)
+    servers.resetStats()
+
+    const startAt = Date.now() + 400
+    const run = (p) => p.evaluate(async ([url, t0]) => {
+      while (Date.now() < t0) await new Promise((r) => setTimeout(r, 0))
+      const started = Date.now()
+      const result = await window.e2e.call(url)
+      return { started, result }
+    }, [`${api.url}/api/me`, startAt])
+    const [a, b] = await Promise.all([run(page), run(tabB)])
+    expect(Math.abs(a.started - b.started), 'the two calls did not start together').toBeLessThan(100)
+
+    expect(a.result).toMatchObject({ ok: true, status: 200 })
+    expect(b.result).toMatchObject({ ok: true, status: 200 })
+    expect(provider.stats.grants).toEqual({ refresh_token: 1 })
+    expect(provider.stats.errors).toEqual({})
+    expect(api.stats.unauthorized).toEqual({})
+
+    // both tabs now hold the one new access token
+    const [ta, tb] = await Promise.all([token(page), token(tabB)])
+    expect(ta.ok && tb.ok).toBe(true)
+    expect(ta.token === tb.token, 'the tabs hold different access tokens').toBe(true)
+    expect(ta.token === before.accessToken, 'the access token was not refreshed').toBe(false)
+  })
+})
+
+test('g. no token leaves for a foreign origin: not to the echo server, not through an API redirect', async ({ page, servers }) => {
+  const { api, echo } = servers
+  await signedIn(page, servers)
+
+  // control: the echo server does see an Authorization header when one is sent
+  const control = await page.evaluate((url) => fetch(url, { headers: { Authorization: 'Bearer control-not-a-token' } }).then((r) => r.status), `${echo.url}/control`)
+  expect(control).toBe(200)
+  expect(echo.leaks().map((l) => l.path)).toContain('/control')
+  echo.reset()
+
+  const direct = await call(page, `${echo.url}/direct`)
+  expect(direct).toMatchObject({ ok: true, status: 200 })
+  expect(echo.requests.filter((r) => !r.preflight).map((r) => r.path)).toEqual(['/direct'])
+  expect(echo.leaks()).toEqual([])
+
+  const post = await call(page, `${echo.url}/post`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })
+  expect(post).toMatchObject({ ok: true, status: 200 })
+  expect(echo.leaks()).toEqual([])
+
+  // the API (allowed) answers a token-bearing request with a redirect to the echo server
+  api.stats.reset()
+  echo.reset()
+  const viaRedirect = await call(page, `${api.url}/api/redirect?to=${encodeURIComponent(`${echo.url}/landing`)}`)
+  test.info().annotations.push({ type: 'redirect outcome', description: JSON.stringify(viaRedirect) })
+  expect(api.stats.log.map((r) => [r.path, r.scheme])).toEqual([['/api/redirect', 'Bearer']])
+  expect(echo.leaks(), 'a token reached the foreign origin through the redirect').toEqual([])
+  // the contract: such a redirect is not followed (OAuthError redirect_not_allowed)
+  expect.soft(viaRedirect).toMatchObject({ ok: false, error: { code: 'redirect_not_allowed' } })
+  if (viaRedirect.ok) expect(echo.requests.map((r) => r.path)).toContain('/landing')
+  else expect(echo.requests).toEqual([])
+})
+
+test('h. logout in tab A: revocation, stores emptied, tab B signed out, tab A back at /logged-out after end-session', async ({ page, context, servers }) => {
+  const { provider, api } = servers
+  await signedIn(page, servers)
+  const tabB = await context.newPage()
+  await openApp(tabB, servers, '/')
+  await waitForStatus(tabB, 'authenticated')
+  const { refreshToken } = await tokenValues(page, servers)
+  expect(refreshToken).toBeTruthy()
+  servers.resetStats()
+
+  const endSession = page.waitForRequest((r) => r.isNavigationRequest() && r.url().startsWith(`${provider.issuer}/session/end`))
+  await page.evaluate(() => {
+    void window.auth.logout()
+  })
+  const endSessionUrl = new URL((await endSession).url())
+  expect(endSessionUrl.searchParams.get('post_logout_redirect_uri')).toBe(servers.postLogoutRedirectUri)
+  await page.waitForURL((u) => u.href.startsWith(`${provider.issuer}/session/end`))
+  await page.click('#logout-yes')
+  await page.waitForURL((u) => u.origin === servers.app.origin && u.pathname === '/logged-out')
+  await waitForApp(page)
+  await waitForStatus(page, 'unauthenticated')
+
+  expect(provider.stats.revocations).toBeGreaterThanOrEqual(1)
+  expect(provider.stats.endSessions).toBe(1)
+  // the refresh token is dead at the provider (end-session alone would not revoke it here:
+  // the provider keeps refresh tokens across logout unless they are revoked)
+  const reuse = await refresh(provider.issuer, { clientId: servers.clientId, refreshToken })
+  expect(reuse.status).toBe(400)
+  expect(reuse.json.error).toBe('invalid_grant')
+
+  // every token store is empty
+  const stores = await tokenStoreRecords(tabB)
+  expect(stores).toEqual({ access_tokens: [], id_tokens: [], refresh_tokens: [] })
+
+  // tab B learnt about it
+  await waitForStatus(tabB, 'unauthenticated')
+  expect((await events(tabB, 'logout')).length).toBeGreaterThanOrEqual(1)
+  expect(await token(tabB)).toMatchObject({ ok: false, error: { code: 'login_required' } })
+  // tab B's auth.fetch to the API: either refused by the SDK (login_required) or sent without a token
+  api.stats.reset()
+  const me = await call(tabB, `${api.url}/api/me`)
+  test.info().annotations.push({ type: 'tab B auth.fetch after logout', description: JSON.stringify(me) })
+  if (me.ok) {
+    expect(me.status).toBe(401)
+    expect(api.stats.schemes).toEqual(['none'])
+  } else {
+    expect(me.error).toMatchObject({ code: 'login_required' })
+    expect(api.stats.schemes).toEqual([])
+  }
+})
+
+test('i. a callback with a tampered state: invalid_state, no code redeemed, nothing stored', async ({ page, servers }) => {
+  const { provider } = servers
+  const app = servers.app.origin
+  // ?callback=manual: the app leaves the callback to the test, so the real code stays unredeemed
+  await openApp(page, servers, '/?callback=manual')
+  await startLogin(page, servers, { returnTo: '/tampered' })
+  await submitLogin(page)
+  await page.waitForURL((u) => u.origin === app && u.pathname === '/callback')
+  await waitForApp(page)
+  expect(await page.evaluate(() => [window.__isCallback, window.__callback])).toEqual([true, undefined])
+  const real = new URL(page.url())
+  expect(real.searchParams.get('code')).toBeTruthy()
+  expect(real.searchParams.get('state')).toBeTruthy()
+
+  const storesBefore = await tokenStoreRecords(page)
+  servers.resetStats()
+  const tampered = new URL(real)
+  tampered.searchParams.set('state', `${real.searchParams.get('state')}x`)
+  await page.goto(tampered.href)
+  await waitForApp(page)
+  const outcome = await page.evaluate(() => window.e2e.handleCallback())
+  expect(outcome).toMatchObject({ ok: false, code: 'invalid_state' })
+
+  expect(provider.stats.requests.token ?? 0).toBe(0)
+  expect(provider.stats.grants).toEqual({})
+  expect(await tokenStoreRecords(page)).toEqual(storesBefore)
+  expect(storesBefore).toEqual({ access_tokens: [], id_tokens: [], refresh_tokens: [] })
+  expect((await snapshot(page)).status).not.toBe('authenticated')
+})
+
+test('j. a replayed callback URL: callback_already_handled, no second code grant, nothing new stored', async ({ page, servers }) => {
+  const { provider, api } = servers
+  const { callbackUrl } = await signedIn(page, servers)
+  expect(new URL(callbackUrl).searchParams.get('code')).toBeTruthy()
+  const before = await tokenValues(page, servers)
+  servers.resetStats()
+
+  await page.goto(callbackUrl)
+  await waitForApp(page)
+  const outcome = await page.evaluate(() => window.__callback ?? window.e2e.handleCallback())
+  expect(outcome).toMatchObject({ ok: false, code: 'callback_already_handled' })
+
+  expect(provider.stats.grants).toEqual({})
+  expect(provider.stats.requests.token ?? 0).toBe(0)
+  const after = await tokenValues(page, servers)
+  const same = (k) => after[k] === before[k]
+  expect({ access: same('accessToken'), refresh: same('refreshToken'), id: same('idToken') }, 'stored tokens changed').toEqual({ access: true, refresh: true, id: true })
+  expect(after.records.access).toHaveLength(before.records.access.length)
+
+  // the session itself is untouched by the replay
+  await waitForStatus(page, 'authenticated')
+  expect(await call(page, `${api.url}/api/me`)).toMatchObject({ ok: true, status: 200, body: { sub: 'alice' } })
+})
+
+test('k. the user cancels at the provider: authorization_error with error access_denied, nothing stored', async ({ page, servers }) => {
+  const { provider } = servers
+  const app = servers.app.origin
+  await openApp(page, servers, '/')
+  await startLogin(page, servers)
+  const callbackRequest = page.waitForRequest((r) => r.isNavigationRequest() && r.url().startsWith(`${app}/callback`))
+  await page.click('#deny')
+  const callbackUrl = new URL((await callbackRequest).url())
+  expect(callbackUrl.searchParams.get('error')).toBe('access_denied')
+  expect(callbackUrl.searchParams.get('iss')).toBe(provider.issuer)
+
+  const outcome = await callbackOutcome(page)
+  expect(outcome).toMatchObject({ ok: false, code: 'authorization_error', error: 'access_denied' })
+  expect(provider.stats.logins.aborted).toBe(1)
+  expect(provider.stats.requests.token ?? 0).toBe(0)
+  expect(await tokenStoreRecords(page)).toEqual({ access_tokens: [], id_tokens: [], refresh_tokens: [] })
+  expect((await readTokens(page, servers)).transactions, 'the transaction outlived its callback').toEqual([])
+  await waitForStatus(page, 'unauthenticated')
+})

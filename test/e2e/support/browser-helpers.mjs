@@ -1,0 +1,175 @@
+// Helpers that drive the test app (test/e2e/app) in a Playwright page. They use the SDK only
+// through its public API (window.auth), plus read-only looks at the page's storage.
+import { existsSync } from 'node:fs'
+import path from 'node:path'
+
+import { expect } from '@playwright/test'
+
+import { REPO_ROOT } from './servers.mjs'
+
+export const BUNDLE = path.join(REPO_ROOT, 'dist', 'spa-oauth.standalone.min.js')
+export const TOKEN_STORES = ['access_tokens', 'id_tokens', 'refresh_tokens']
+export const DB_NAME = 'spa-oauth'
+
+/** Opens the app at `pathAndQuery` and waits until it has created the client. */
+export async function openApp(page, servers, pathAndQuery = '/') {
+  if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run \`npm run build\` first`)
+  await page.goto(`${servers.app.origin}${pathAndQuery}`)
+  await waitForApp(page)
+}
+
+export async function waitForApp(page) {
+  await page.waitForFunction(() => window.__ready === true || window.__appError !== undefined)
+  const appError = await page.evaluate(() => window.__appError)
+  if (appError) throw new Error(`test app failed to start: ${appError.message}`)
+}
+
+/** Waits until the client's snapshot has the given status. */
+export async function waitForStatus(page, status, timeout = 10_000) {
+  await page.waitForFunction((s) => window.auth?.getSnapshot().status === s, status, { timeout })
+}
+
+/**
+ * Calls auth.login(options) and waits for the provider's login form. Returns the authorization
+ * request URL the SDK navigated to (the /auth request, after PAR if any).
+ */
+export async function startLogin(page, servers, loginOptions = {}) {
+  const issuer = servers.provider.issuer
+  const authRequest = page.waitForRequest((r) => r.isNavigationRequest() && r.url().startsWith(`${issuer}/auth`))
+  await page.evaluate((opts) => {
+    void window.auth.login(opts)
+  }, loginOptions)
+  const request = await authRequest
+  await page.waitForURL((u) => u.href.startsWith(`${issuer}/interaction/`))
+  await expect(page.locator('input[name=login]')).toBeVisible()
+  return request.url()
+}
+
+/** Fills and submits the provider's login form. */
+export async function submitLogin(page, { username = 'alice', password = 'wonderland' } = {}) {
+  await page.fill('input[name=login]', username)
+  await page.fill('input[name=password]', password)
+  await page.click('#submit')
+}
+
+/** Waits for the app's callback handling (started by app.js) and returns its outcome. */
+export async function callbackOutcome(page) {
+  await waitForApp(page)
+  await page.waitForFunction(() => window.__callback !== undefined, undefined, { timeout: 15_000 })
+  return page.evaluate(() => window.__callback)
+}
+
+/**
+ * Full sign-in through the real provider. Returns { result, callbackUrl, authorizationUrl }.
+ */
+export async function signIn(page, servers, { username, password, ...loginOptions } = {}) {
+  const app = servers.app.origin
+  const authorizationUrl = await startLogin(page, servers, loginOptions)
+  const callbackRequest = page.waitForRequest((r) => r.isNavigationRequest() && r.url().startsWith(`${app}/callback`))
+  await submitLogin(page, { username, password })
+  const callbackUrl = (await callbackRequest).url()
+  await page.waitForURL((u) => u.origin === app)
+  const result = await callbackOutcome(page)
+  return { result, callbackUrl, authorizationUrl }
+}
+
+/** Signs in and checks that it worked; returns the same as signIn. */
+export async function signedIn(page, servers, opts) {
+  await openApp(page, servers, opts?.path ?? '/')
+  const out = await signIn(page, servers, opts)
+  expect(out.result, 'sign-in through the provider failed').toMatchObject({ ok: true })
+  await waitForStatus(page, 'authenticated')
+  return out
+}
+
+/** Every IndexedDB database of the page's origin, every store, every record (CryptoKeys summarised). */
+export function dumpIndexedDb(page) {
+  return page.evaluate(async () => {
+    const req = (r) => new Promise((resolve, reject) => {
+      r.onsuccess = () => resolve(r.result)
+      r.onerror = () => reject(r.error)
+    })
+    const safe = (v) => {
+      if (v === null || typeof v !== 'object') return typeof v === 'bigint' ? String(v) : v
+      if (typeof CryptoKey !== 'undefined' && v instanceof CryptoKey) {
+        return { __type: 'CryptoKey', type: v.type, extractable: v.extractable, algorithm: v.algorithm?.name }
+      }
+      if (v instanceof ArrayBuffer || ArrayBuffer.isView(v)) return { __type: 'bytes', length: v.byteLength }
+      if (v instanceof Date) return v.toISOString()
+      if (Array.isArray(v)) return v.map(safe)
+      if (v instanceof Map) return { __type: 'Map', entries: [...v].map(([k, x]) => [safe(k), safe(x)]) }
+      const o = {}
+      for (const [k, x] of Object.entries(v)) o[k] = safe(x)
+      return o
+    }
+    const out = {}
+    for (const { name, version } of await indexedDB.databases()) {
+      const db = await req(indexedDB.open(name))
+      const stores = {}
+      for (const storeName of Array.from(db.objectStoreNames)) {
+        const store = db.transaction(storeName, 'readonly').objectStore(storeName)
+        const [keys, values] = await Promise.all([req(store.getAllKeys()), req(store.getAll())])
+        stores[storeName] = keys.map((key, i) => ({ key: safe(key), value: safe(values[i]) }))
+      }
+      db.close()
+      out[name] = { version, stores }
+    }
+    return out
+  })
+}
+
+/** The SDK's token records for this client: { access: [...], id: [...], refresh: [...] } (values). */
+export async function readTokens(page, servers) {
+  const dump = await dumpIndexedDb(page)
+  const stores = dump[DB_NAME]?.stores ?? {}
+  const prefix = `${servers.provider.issuer}|${servers.clientId}`
+  const pick = (name) => (stores[name] ?? []).filter((r) => String(r.key).startsWith(prefix))
+  return {
+    dump,
+    access: pick('access_tokens'),
+    id: pick('id_tokens'),
+    refresh: pick('refresh_tokens'),
+    transactions: pick('transactions'),
+  }
+}
+
+/** Token values only: { accessToken, refreshToken, idToken } (undefined when absent). */
+export async function tokenValues(page, servers) {
+  const t = await readTokens(page, servers)
+  return {
+    accessToken: t.access[0]?.value.token,
+    accessTokens: t.access.map((r) => r.value.token),
+    refreshToken: t.refresh[0]?.value.token,
+    idToken: t.id[0]?.value.idToken,
+    records: t,
+  }
+}
+
+/** localStorage, sessionStorage, document.cookie and the URL of the page. */
+export function webStorage(page) {
+  return page.evaluate(() => {
+    const all = (s) => Object.fromEntries(Array.from({ length: s.length }, (_, i) => s.key(i)).map((k) => [k, s.getItem(k)]))
+    return { localStorage: all(localStorage), sessionStorage: all(sessionStorage), cookie: document.cookie, href: location.href }
+  })
+}
+
+/** Seconds until the JWT expires (negative once expired). */
+export function secondsLeft(jwt) {
+  const payload = JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url'))
+  return payload.exp - Date.now() / 1000
+}
+
+/**
+ * Waits until the access token is past `exp - leeway` (plus a margin), so the SDK must refresh.
+ * `exp` is whole seconds and the SDK counts from when it received the token (up to ~1 s later),
+ * hence the default margin.
+ */
+export async function waitUntilExpiring(jwt, leewaySeconds, marginSeconds = 1.3) {
+  const waitMs = (secondsLeft(jwt) - leewaySeconds + marginSeconds) * 1000
+  if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs))
+}
+
+/** Events the app recorded: [{ name, at, payload }]. */
+export function events(page, name) {
+  return page.evaluate((n) => window.__events.filter((e) => !n || e.name === n), name)
+}
