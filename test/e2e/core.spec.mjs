@@ -144,6 +144,9 @@ test.describe('with short-lived access tokens', () => {
     expect(provider.stats.errors).toEqual({})
     expect(api.stats.unauthorized, 'the expiring token was sent instead of being refreshed first').toEqual({})
     expect((await events(page, 'token_refreshed')).length).toBe(1)
+    const grant = provider.stats.events.find((e) => e.type === 'grant.success')
+    test.info().annotations.push({ type: 'refresh grant seen at the provider', description: JSON.stringify(grant) })
+    expect(grant).toMatchObject({ grantType: 'refresh_token', accessTokenFormat: 'jwt', audience: api.audience, origin: servers.app.origin })
 
     const after = await tokenValues(page, servers)
     expect(after.refreshToken).toBeTruthy()

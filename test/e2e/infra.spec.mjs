@@ -125,7 +125,7 @@ test.describe('provider', () => {
     expect(denied.callback.code).toBeUndefined()
   })
 
-  test('RP-initiated logout page has a confirm button and redirects to the registered post-logout URI', async ({ servers }) => {
+  test('end-session without a provider session auto-submits to the confirm endpoint', async ({ servers }) => {
     const { provider } = servers
     // Unauthenticated end-session (no provider session cookie here): auto-submitting form.
     const res = await fetch(`${provider.issuer}/session/end?client_id=${servers.clientId}&post_logout_redirect_uri=${encodeURIComponent(servers.postLogoutRedirectUri)}`)
