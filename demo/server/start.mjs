@@ -345,7 +345,39 @@ export async function main(argv = process.argv.slice(2), env = process.env) {
     return 0
   }
 
+  // Handlers first: a Ctrl-C during start-up, or right after the URL is printed, must still
+  // close the servers and exit 0 rather than kill the process with the default action.
   let demo
+  let stopping
+  let finish
+  const finished = new Promise((resolve) => {
+    finish = resolve
+  })
+  const stop = (signal) => {
+    if (stopping) {
+      // a second Ctrl-C: do not wait any longer
+      process.stderr.write(`demo: ${signal} again, exiting now\n`)
+      process.exit(1)
+    }
+    stopping = signal
+    if (!demo) return // still starting: main() closes what started, then finishes
+    process.stdout.write(`\n${signal}: stopping the demo…\n`)
+    const force = setTimeout(() => {
+      process.stderr.write('demo: servers did not close within 5 s, exiting anyway\n')
+      finish(1)
+    }, 5000)
+    force.unref()
+    demo.close().then(() => {
+      clearTimeout(force)
+      process.stdout.write('demo: stopped\n')
+      finish(0)
+    })
+  }
+  const onSigint = () => stop('SIGINT')
+  const onSigterm = () => stop('SIGTERM')
+  process.on('SIGINT', onSigint)
+  process.on('SIGTERM', onSigterm)
+
   try {
     demo = await startDemo(options)
   } catch (err) {
@@ -353,32 +385,16 @@ export async function main(argv = process.argv.slice(2), env = process.env) {
     else process.stderr.write(`demo: could not start: ${err?.stack ?? err}\n`)
     return 1
   }
+  if (stopping) {
+    await demo.close()
+    process.stdout.write(`${stopping} during start-up: demo stopped\n`)
+    return 0
+  }
   process.stdout.write(banner(demo))
-
-  return new Promise((resolve) => {
-    let stopping = false
-    const stop = (signal) => {
-      if (stopping) {
-        // a second Ctrl-C: do not wait any longer
-        process.stderr.write(`demo: ${signal} again, exiting now\n`)
-        process.exit(1)
-      }
-      stopping = true
-      process.stdout.write(`\n${signal}: stopping the demo…\n`)
-      const force = setTimeout(() => {
-        process.stderr.write('demo: servers did not close within 5 s, exiting anyway\n')
-        resolve(1)
-      }, 5000)
-      force.unref()
-      demo.close().then(() => {
-        clearTimeout(force)
-        process.stdout.write('demo: stopped\n')
-        resolve(0)
-      })
-    }
-    process.on('SIGINT', () => stop('SIGINT'))
-    process.on('SIGTERM', () => stop('SIGTERM'))
-  })
+  const code = await finished
+  process.off('SIGINT', onSigint)
+  process.off('SIGTERM', onSigterm)
+  return code
 }
 
 const invokedDirectly = process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href
