@@ -30,21 +30,25 @@ function isInvalidToken(challenges: oauth.WWWAuthenticateChallenge[] | undefined
   )
 }
 
-/** The resource whose origin is the request's, else the default one. */
-function resourceFor(config: Config, origin: string): string | undefined {
-  for (const r of config.resources) {
+/** Maps each origin to the first resource indicator on it (indicators may also be URNs). */
+function resourcesByOrigin(resources: readonly string[]): Map<string, string> {
+  const map = new Map<string, string>()
+  for (const r of resources) {
+    let origin = 'null'
     try {
-      if (new URL(r).origin === origin) return r
+      origin = new URL(r).origin
     } catch {
-      // resource indicators are absolute URIs, but not necessarily URLs (urn:…)
+      // not a URL
     }
+    if (origin !== 'null' && !map.has(origin)) map.set(origin, r)
   }
-  return config.resources[0]
+  return map
 }
 
 /** Creates `auth.fetch`. */
 export function createAuthFetch(deps: AuthFetchDeps): AuthFetch {
   const { config } = deps
+  const byOrigin = resourcesByOrigin(config.resources)
 
   return async function authFetch(input, init) {
     let request: Request
@@ -83,7 +87,8 @@ export function createAuthFetch(deps: AuthFetchDeps): AuthFetch {
       [oauth.customFetch]: (u, o) => fetch(u, { ...passthrough, ...(o as RequestInit) }),
     }
     if (config.allowInsecureRequests) options[oauth.allowInsecureRequests] = true
-    const resource = resourceFor(config, url.origin)
+    // The token for a request: the resource on the request's origin, else the default one.
+    const resource = byOrigin.get(url.origin) ?? config.resources[0]
     const tokenOptions: GetAccessTokenOptions = resource === undefined ? {} : { resource }
 
     const send = async (token: string): Promise<Outcome> => {
