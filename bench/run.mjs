@@ -1,0 +1,271 @@
+#!/usr/bin/env node
+// `npm run bench` (after `npm run build`): bytes shipped beside the peer SDKs, then the runtime
+// figures in headless Chromium. Prints Markdown tables and writes bench/results/latest.{json,md}.
+//
+//   node bench/run.mjs              everything (a few minutes on 2 cores)
+//   node bench/run.mjs --only=size  or --only=runtime
+//   node bench/run.mjs --quick      few repetitions, to check the harness (results not written)
+//   node bench/run.mjs --strict     exit 1 when a budget or goal fails
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+import { bytesAndKb, gitCommit, kb, mdTable, nodeEnvironment, num, passFail } from './lib.mjs'
+import { runBrowserBench } from './runtime/browser.mjs'
+import { breakdown } from './size/breakdown.mjs'
+import { measureSizes } from './size/measure.mjs'
+
+const HERE = path.dirname(fileURLToPath(import.meta.url))
+const REPO = path.resolve(HERE, '..')
+const RESULTS = path.join(HERE, 'results')
+
+const args = new Set(process.argv.slice(2))
+const only = [...args].find((a) => a.startsWith('--only='))?.slice('--only='.length)
+const quick = args.has('--quick')
+const strict = args.has('--strict')
+const write = !quick && !args.has('--no-write') && !only
+
+const AUTH0_NOTE =
+  '@auth0/auth0-spa-js is pinned to 2.27.0: 2.28.3 depends on @auth0/auth0-auth-js@^1.16.1, which the registry does not serve (latest there: 1.16.0).'
+const NOISE_NOTE =
+  'Absolute times are noisy on this shared machine (2 vCPUs shared by Chromium, the provider, the API and this runner); the ratios and differences are what to compare, and each is measured in the same run, interleaved.'
+
+const out = []
+const say = (line = '') => {
+  console.log(line)
+  out.push(line)
+}
+const progress = (line) => console.log(line)
+
+function sizeSection(size, core, floorBreakdown) {
+  say('## 1. Bytes shipped')
+  say()
+  say(`Same four steps for every SDK (create the client, start login, handle the callback, get an access token), bundled by rollup ${size.tool.rollup} + @rollup/plugin-node-resolve ${size.tool['@rollup/plugin-node-resolve']} (browser) + @rollup/plugin-commonjs ${size.tool['@rollup/plugin-commonjs']} + replace(process.env.NODE_ENV="production") + terser ${size.tool.terser} (${JSON.stringify(size.tool.terserOptions)}); gzip level 9, brotli quality 11. Entries: bench/size/entries/.`)
+  say()
+  const base = size.rows.find((r) => r.id === 'spa-oauth').total.gzip
+  say(
+    mdTable(
+      ['Entry', 'Version', 'min', 'gzip', 'brotli', 'gzip vs spa-oauth'],
+      size.rows.map((r) => [
+        r.label,
+        r.version,
+        num(r.total.min),
+        num(r.total.gzip),
+        num(r.total.brotli),
+        r.id === 'spa-oauth' ? '1.00×' : `${num(r.total.gzip / base, 2)}×`,
+      ]),
+      ['l', 'l', 'r', 'r', 'r', 'r'],
+    ),
+  )
+  say()
+  say('Bytes; every bundle is a single chunk unless noted. ' + AUTH0_NOTE)
+  const split = size.rows.filter((r) => r.chunks > 1)
+  for (const r of split) say(`${r.label}: ${r.chunks} chunks; initial ${num(r.initial.gzip)} B gzip, all chunks ${num(r.total.gzip)} B gzip (the table shows all chunks).`)
+  say()
+  say(
+    mdTable(
+      ['Budget', 'Measured', 'Limit', 'Result'],
+      size.budgets.map((b) => [b.name, bytesAndKb(b.value), bytesAndKb(Math.round(b.limit)), passFail(b.pass)]),
+      ['l', 'r', 'r', 'l'],
+    ),
+  )
+  say()
+  say(`Where the core entry's bytes come from (${core.note}; bundle ${num(core.bundle.min)} B min / ${num(core.bundle.gzip)} B gzip):`)
+  say()
+  say(mdTable(['Package', 'min', 'gzip (est.)', 'share'], core.groups.map((g) => [g.group, num(g.min), num(g.gzipEstimate), `${num((100 * g.min) / core.bundle.min, 1)}%`]), ['l', 'r', 'r', 'r']))
+  say()
+  say(mdTable(['Source file (top 15)', 'min', 'gzip (est.)'], core.files.slice(0, 15).map((f) => [f.file, num(f.min), num(f.gzipEstimate)]), ['l', 'r', 'r']))
+  say()
+  const inFloor = new Map(floorBreakdown.oauth4webapi.map((d) => [d.name, d.min]))
+  const extra = core.oauth4webapi.map((d) => ({ ...d, extra: d.min - (inFloor.get(d.name) ?? 0) })).filter((d) => d.extra > 0)
+  const extraSum = extra.reduce((a, d) => a + d.extra, 0)
+  const o4wCore = core.groups.find((g) => g.group === 'oauth4webapi')?.min ?? 0
+  const o4wFloor = floorBreakdown.groups.find((g) => g.group === 'oauth4webapi')?.min ?? 0
+  say(`oauth4webapi in the core: ${num(o4wCore)} B min, in the floor: ${num(o4wFloor)} B min. Its declarations the core pulls in beyond the floor (top 12 of ${extra.length}, ${num(extraSum)} B min in all):`)
+  say()
+  say(mdTable(['oauth4webapi declaration', 'min beyond floor', 'gzip (est.)'], extra.sort((a, b) => b.extra - a.extra).slice(0, 12).map((d) => [d.name, num(d.extra), num(Math.round((d.extra / core.bundle.min) * core.bundle.gzip))]), ['l', 'r', 'r']))
+  say()
+  return { extraBeyondFloor: extra }
+}
+
+function runtimeSections(rt) {
+  const env = rt.environment
+  say(`Chromium ${env.chromium} headless (${env.executablePath}; ${env.args.join(' ')}; ${env.profile}), playwright-core ${env.playwrightCore}. Provider, API and static server from demo/server on 127.0.0.1; a real sign-in through the provider's form.`)
+  for (const n of rt.notes ?? []) say(`Note: ${n}.`)
+  say()
+
+  const h = rt.hotPath
+  say('## 2. Hot token path')
+  say()
+  say(`\`await auth.getAccessToken()\` with a valid cached token, against \`await Promise.resolve(map.get(key))\` and a bare \`map.get(key)\` of the same string, in the same page: ${h.rounds} interleaved rounds of ${num(h.callsPerRound.getAccessToken)} calls per variant (bare Map.get: ${num(h.callsPerRound.mapGet)} per round, for timer resolution); medians.`)
+  say()
+  const g = h.medianOpsPerSecond.getAccessToken
+  say(
+    mdTable(
+      ['Call', 'median calls/s', 'ns/call', 'getAccessToken speed ÷ this'],
+      [
+        ['await auth.getAccessToken()', num(g), num(1e9 / g, 0), '1.00'],
+        ['await Promise.resolve(map.get(key))', num(h.medianOpsPerSecond.promiseMapGet), num(1e9 / h.medianOpsPerSecond.promiseMapGet, 0), num(h.ratioVsPromiseMapGet, 3)],
+        ['map.get(key)', num(h.medianOpsPerSecond.mapGet), num(1e9 / h.medianOpsPerSecond.mapGet, 1), num(h.ratioVsMapGet, 4)],
+      ],
+      ['l', 'r', 'r', 'r'],
+    ),
+  )
+  say()
+  const providerCalls = Object.values(h.providerRequestsDuring).reduce((a, b) => a + b, 0)
+  say(`Ratios are medians of per-round ratios. Same token throughout: ${h.sameTokenThroughout ? 'yes' : 'NO'}; provider requests during the loops: ${providerCalls}.`)
+  say()
+
+  const f = rt.fetchOverhead
+  say('## 3. Fetch wrapper overhead')
+  say()
+  say(`${num(f.requests.authFetch)} sequential GET /api/me via \`auth.fetch\` and ${num(f.requests.plainFetch)} via plain \`fetch\` with the same \`Authorization: Bearer …\` header set by hand, ${f.rounds} rounds × ${f.perRound} each, order alternating per round; every body read.`)
+  say()
+  say(
+    mdTable(
+      ['Variant', 'requests', 'median ms/request'],
+      [
+        ['auth.fetch', num(f.requests.authFetch), num(f.medianMsPerRequest.authFetch, 3)],
+        ['fetch + header by hand', num(f.requests.plainFetch), num(f.medianMsPerRequest.plainFetch, 3)],
+      ],
+      ['l', 'r', 'r'],
+    ),
+  )
+  say()
+  say(`Ratio auth.fetch ÷ fetch (median of per-round ratios): **${num(f.ratio, 3)}** (p25 ${num(f.roundRatioP25, 3)}, p75 ${num(f.roundRatioP75, 3)}; ratio of medians ${num(f.ratioOfMedians, 3)}). Goal ≤ 1.05: **${passFail(f.pass)}**. Statuses: ${Object.entries(f.statuses).map(([k, v]) => `${k} ×${v}`).join(', ')}; refresh grants during the run: ${f.refreshGrantsDuring}.`)
+  say()
+
+  const c = rt.coldStart
+  say('## 4. Cold start')
+  say()
+  say(`Page load (from navigation start) with a persisted session until \`getSnapshot().status === 'authenticated'\` (via subscribe), against the same page that only reads one value with idb-keyval; ${c.loads} loads each, interleaved, after warm-up loads; no HTTP cache (no-store).`)
+  say()
+  say(
+    mdTable(
+      ['Page', 'loads', 'median ms', 'p25', 'p75', 'median script start ms', 'median ms after script start'],
+      [
+        ['spa-oauth: status authenticated', c.loads, num(c.medianMs.sdk, 1), num(c.p25Ms.sdk, 1), num(c.p75Ms.sdk, 1), num(c.medianScriptStartMs.sdk, 1), num(c.medianAfterScriptStartMs.sdk, 1)],
+        ['idb-keyval: one value read', c.loads, num(c.medianMs.idb, 1), num(c.p25Ms.idb, 1), num(c.p75Ms.idb, 1), num(c.medianScriptStartMs.idb, 1), num(c.medianAfterScriptStartMs.idb, 1)],
+      ],
+      ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
+    ),
+  )
+  say()
+  say(`Difference of medians: **${num(c.differenceMs, 1)} ms** (median of paired differences ${num(c.medianPairDifferenceMs, 1)} ms). Goal < 5 ms: **${passFail(c.pass)}**.${c.unexpectedStatuses ? ` ${c.unexpectedStatuses} loads ended in an unexpected state.` : ''}`)
+  say()
+
+  const k = rt.coalescing
+  say('## 5. Refresh coalescing')
+  say()
+  say(`Pages open the client with refreshLeewaySeconds = TTL − ${k.freshSeconds} s, so a token is due ${k.freshSeconds} s after each refresh; after that wait, the calls start together at one wall-clock instant. Single refresh = \`getAccessToken({ forceRefresh: true })\` alone, median of ${k.singleRefreshRaw.length}: **${num(k.singleRefreshMedianMs, 1)} ms**. References, right after with the token fresh: the same requests through plain fetch (token set by hand) and through auth.fetch (no refresh needed). Every burst starts with the API's CORS preflight cached.`)
+  say()
+  say(
+    mdTable(
+      ['Scenario', 'reps', 'refresh grants at the provider, per rep', 'refresh done after ms', 'all resolved after ms', 'wall ÷ single refresh', 'ref.: plain fetch ms', 'ref.: auth.fetch, fresh token ms', 'Result'],
+      [k.oneTab, k.fourTabs].map((s) => [
+        s.label,
+        s.reps,
+        s.refreshGrantsPerRep.join(', '),
+        num(s.medianRefreshDoneMs, 1),
+        num(s.medianWallMs, 1),
+        `${num(s.medianWallMs / k.singleRefreshMedianMs, 1)}×`,
+        num(s.medianPlainWallMs, 1),
+        num(s.medianFreshWallMs, 1),
+        `${passFail(s.pass)}${s.api401 ? ` (${s.api401} API 401s)` : ''}`,
+      ]),
+      ['l', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'l'],
+    ),
+  )
+  say()
+  say(`Medians over the reps. PASS = exactly one refresh grant at the provider in every rep and all ${k.oneTab.calls} calls answered 200. "Refresh done after" is when the tab that refreshed emitted \`token_refreshed\`, from the start of the burst. Most of the wall time is the local API answering ${k.oneTab.calls} requests at once (see the plain-fetch reference).${k.oneTab.refreshDuringReference || k.fourTabs.refreshDuringReference ? ' Warning: a reference burst refreshed too; its figure includes a refresh.' : ''}`)
+  say()
+
+  const m = rt.memory
+  say('## 6. Memory')
+  say()
+  say(`One page, JS heap measured by ${m.method}, before and after each phase; plain-fetch loops are the noise reference; ${rt.plan.memory.concurrency} requests in flight. The SDK phases run twice: growth that comes back when the same work is repeated is a leak, growth that does not is one-time (code compiled and caches filled on first use).`)
+  say()
+  say(
+    mdTable(
+      ['Phase', 'calls', 'heap before', 'heap after', 'growth', 'per call', 'beyond noise', 'ms'],
+      m.phases.map((p) => [p.name, num(p.calls), kb(p.before), kb(p.after), `${num(p.growth / 1024, 1)} KB`, `${num(p.growth / p.calls, 1)} B`, p.name.startsWith('plain') ? '(reference)' : p.beyondNoise ? 'YES' : 'no', num(p.ms)]),
+      ['l', 'r', 'r', 'r', 'r', 'r', 'l', 'r'],
+    ),
+  )
+  say()
+  const verdict = m.leak ? 'GROWTH THAT REPEATS: likely a leak' : m.oneTimeGrowth ? 'one-time growth on first use, none when repeated: no leak' : 'no growth beyond noise'
+  say(`Growth after ${num(rt.plan.memory.fetches)} auth.fetch + ${rt.plan.memory.refreshes} refresh cycles: ${num(m.growthAfterFetchesAndRefreshes / 1024, 1)} KB; when repeated: ${num(m.growthRepeated / 1024, 1)} KB. Noise = largest |growth| of the reference loops or of two idle measurements: ${num(m.noise / 1024, 1)} KB; "beyond noise" = growth above 3 × noise + 32 KB = ${num(m.threshold / 1024, 1)} KB. Result: **${verdict}** (${passFail(m.pass)}).`)
+  say()
+}
+
+async function main() {
+  const started = Date.now()
+  const results = {
+    date: new Date().toISOString(),
+    commit: gitCommit(REPO),
+    environment: nodeEnvironment(),
+    quick,
+    notes: [AUTH0_NOTE, NOISE_NOTE],
+  }
+  if (!existsSync(path.join(REPO, 'dist', 'index.js')) || !existsSync(path.join(REPO, 'dist', 'spa-oauth.standalone.min.js'))) {
+    throw new Error('dist/ is missing: run `npm run build` first (npm run bench does)')
+  }
+  const env = results.environment
+  say(`# spa-oauth bench${quick ? ' (quick: harness check, too few repetitions for figures)' : ''}`)
+  say()
+  say(`${results.date}, commit ${results.commit}. Node ${env.node}, ${env.platform}, ${env.cpus} CPUs (${env.cpuModel}), ${env.memoryGB} GB RAM.`)
+  say()
+  say(NOISE_NOTE)
+  say()
+
+  if (!only || only === 'size') {
+    progress('size: bundling the entries…')
+    results.size = await measureSizes({ log: progress })
+    progress('size: attributing the core bundle…')
+    results.size.breakdown = await breakdown('spa-oauth.js', { fromSrc: true })
+    const floorBreakdown = await breakdown('floor.js', { fromSrc: false })
+    results.size.floorBreakdown = { groups: floorBreakdown.groups, oauth4webapi: floorBreakdown.oauth4webapi }
+    results.size.breakdown.beyondFloor = sizeSection(results.size, results.size.breakdown, floorBreakdown).extraBeyondFloor
+  }
+  if (!only || only === 'runtime') {
+    progress('runtime: starting the provider, the API and Chromium…')
+    results.runtime = await runBrowserBench({ log: progress, quick })
+    runtimeSections(results.runtime)
+  }
+
+  const verdicts = [
+    ...(results.size?.budgets ?? []).map((b) => [b.name, b.pass]),
+    ...(results.runtime
+      ? [
+          ['fetch wrapper ratio ≤ 1.05', results.runtime.fetchOverhead.pass],
+          ['cold start difference < 5 ms', results.runtime.coldStart.pass],
+          ['1 refresh grant for 100 calls in 1 tab', results.runtime.coalescing.oneTab.pass],
+          ['1 refresh grant for 100 calls over 4 tabs', results.runtime.coalescing.fourTabs.pass],
+          ['no heap growth beyond noise', results.runtime.memory.pass],
+        ]
+      : []),
+  ]
+  results.verdicts = Object.fromEntries(verdicts)
+  say('## Summary')
+  say()
+  say(mdTable(['Check', 'Result'], verdicts.map(([n, p]) => [n, passFail(p)]), ['l', 'l']))
+  say()
+  const seconds = Math.round((Date.now() - started) / 1000)
+  results.durationSeconds = seconds
+  say(`Reproduce: \`npm run bench\` (builds dist/ first). This run took ${seconds} s.`)
+
+  if (write) {
+    mkdirSync(RESULTS, { recursive: true })
+    writeFileSync(path.join(RESULTS, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`)
+    writeFileSync(path.join(RESULTS, 'latest.md'), `${out.join('\n')}\n`)
+    progress(`\nwrote ${path.relative(REPO, path.join(RESULTS, 'latest.json'))} and latest.md`)
+  } else {
+    progress('\n(results not written: --quick, --only or --no-write)')
+  }
+  if (strict && verdicts.some(([, p]) => !p)) process.exitCode = 1
+}
+
+main().catch((e) => {
+  console.error(e)
+  process.exitCode = 2
+})
