@@ -10,6 +10,8 @@
 //   GET  /api/redirect?to=U  → 302 to U (authenticated or not)
 //   GET  /api/public         → { ok: true } without a token
 //   api.stats.requests, api.stats.unauthorized.invalid_token, api.stats.schemes, api.stats.reset()
+//   api.stats.log[i].proof   → { jkt, jti, htm, htu, nonce } of a DPoP proof whose signature verified
+//   api.dpop.alwaysNewNonce = true  → every DPoP proof gets `use_dpop_nonce` with a fresh nonce
 //
 // Also exports startEchoServer(): a foreign-origin server with permissive CORS that records
 // the headers of every request, so tests can check that no token ever reached it.
@@ -75,7 +77,9 @@ function corsHeaders(origin, allowed) {
  * @param {string} options.issuer
  * @param {string} [options.audience] default: this server's own URL (http://127.0.0.1:PORT)
  * @param {string[] | ((origin: string) => boolean)} [options.allowedOrigins=[]] CORS origins
- * @param {{ requireNonce?: boolean }} [options.dpop]
+ * @param {{ requireNonce?: boolean, alwaysNewNonce?: boolean }} [options.dpop] `alwaysNewNonce`: answer
+ *   every DPoP proof with `use_dpop_nonce` and a fresh `DPoP-Nonce` (a server that never accepts a
+ *   nonce; also settable later through `api.dpop.alwaysNewNonce`)
  * @param {string} [options.jwksUri] default `${issuer}/jwks`
  */
 export async function startApi(options = {}) {
@@ -87,7 +91,7 @@ export async function startApi(options = {}) {
   const seenJti = new Map() // jti -> expiry ms
   let nonce = randomBytes(16).toString('base64url')
   let previousNonce
-  const dpopState = { requireNonce: dpop.requireNonce === true }
+  const dpopState = { requireNonce: dpop.requireNonce === true, alwaysNewNonce: dpop.alwaysNewNonce === true }
 
   const stats = {
     requests: 0,
@@ -122,7 +126,7 @@ export async function startApi(options = {}) {
     return true
   }
 
-  async function verifyDpopProof(req, path, accessToken) {
+  async function verifyDpopProof(req, path, accessToken, record) {
     const proofs = req.headersDistinct?.dpop ?? (req.headers.dpop ? [req.headers.dpop] : [])
     if (proofs.length !== 1) throw new Unauthorized('DPoP', 'invalid_dpop_proof', proofs.length ? 'more than one DPoP proof' : 'DPoP proof missing')
     let protectedHeader
@@ -133,6 +137,9 @@ export async function startApi(options = {}) {
       throw new Unauthorized('DPoP', 'invalid_dpop_proof', `DPoP proof: ${describe(err)}`)
     }
     if (protectedHeader.jwk?.d !== undefined) throw new Unauthorized('DPoP', 'invalid_dpop_proof', 'DPoP proof jwk carries a private key')
+    const thumbprint = await calculateJwkThumbprint(protectedHeader.jwk, 'sha256')
+    // what the proof said (its signature verified), for tests; the token itself is never recorded
+    record.proof = { jkt: thumbprint, jti: payload.jti ?? null, htm: payload.htm ?? null, htu: payload.htu ?? null, nonce: payload.nonce ?? null }
     if (typeof payload.jti !== 'string' || !payload.jti) throw new Unauthorized('DPoP', 'invalid_dpop_proof', 'DPoP proof jti missing')
     if (payload.htm !== req.method) throw new Unauthorized('DPoP', 'invalid_dpop_proof', 'DPoP proof htm mismatch')
     let htu
@@ -149,11 +156,16 @@ export async function startApi(options = {}) {
       throw new Unauthorized('DPoP', 'invalid_dpop_proof', 'DPoP proof iat outside the acceptable window')
     }
     if (payload.ath !== sha256b64url(accessToken)) throw new Unauthorized('DPoP', 'invalid_dpop_proof', 'DPoP proof ath mismatch')
+    if (dpopState.alwaysNewNonce) {
+      previousNonce = undefined
+      nonce = randomBytes(16).toString('base64url')
+      throw new Unauthorized('DPoP', 'use_dpop_nonce', 'a new DPoP nonce is required on every request', { nonce: true })
+    }
     if (dpopState.requireNonce && payload.nonce !== nonce && !(previousNonce && payload.nonce === previousNonce)) {
       throw new Unauthorized('DPoP', 'use_dpop_nonce', payload.nonce ? 'stale DPoP nonce' : 'DPoP nonce required', { nonce: true })
     }
     if (!rememberJti(payload.jti)) throw new Unauthorized('DPoP', 'invalid_dpop_proof', 'DPoP proof jti replayed')
-    return { thumbprint: await calculateJwkThumbprint(protectedHeader.jwk, 'sha256'), nonce: payload.nonce }
+    return { thumbprint, nonce: payload.nonce }
   }
 
   async function authenticate(req, path, record) {
@@ -186,7 +198,7 @@ export async function startApi(options = {}) {
       return { claims: payload, scheme }
     }
     if (!jkt) throw new Unauthorized('DPoP', 'invalid_token', 'access token is not DPoP-bound')
-    const proof = await verifyDpopProof(req, path, token)
+    const proof = await verifyDpopProof(req, path, token, record)
     if (proof.thumbprint !== jkt) throw new Unauthorized('DPoP', 'invalid_token', 'DPoP proof key does not match the token binding (cnf.jkt)')
     return { claims: payload, scheme }
   }

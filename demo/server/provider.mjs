@@ -294,7 +294,7 @@ export async function startProvider(options = {}) {
     bump(stats.errors, code)
     stats.grantErrors[grantType] ??= {}
     bump(stats.grantErrors[grantType], code)
-    log('grant.error', { grantType, error: code, description: err.error_description })
+    log('grant.error', { grantType, error: code, description: err.error_description, detail: err.error_detail })
   })
   provider.on('refresh_token.consumed', () => {
     stats.refreshTokensConsumed += 1
