@@ -127,8 +127,16 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
     setTimeout(() => void session.settle(token), 10_000)
   }
 
+  /**
+   * Set while logout() is on its way to the provider's end-session page: the snapshot already says
+   * `unauthenticated`, and a route guard reacting to it must not start a sign-in that races the
+   * logout navigation (the provider, its session still alive, would sign the user straight back in).
+   */
+  let leaving = false
+
   return {
-    login: (opts) => startLogin({ config, provider, transactions, dpopKeys, warn: report, navigate }, opts),
+    login: (opts) =>
+      leaving ? new Promise<never>(() => {}) : startLogin({ config, provider, transactions, dpopKeys, warn: report, navigate }, opts),
     handleRedirectCallback: (url) => callbacks.handle(url),
     isRedirectCallback: (url) => callbacks.isCallback(url),
     getAccessToken,
@@ -137,6 +145,19 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
     getSnapshot: () => snapshot.get(),
     subscribe: (listener) => snapshot.subscribe(listener),
     on: (event, listener) => emitter.on(event, listener),
-    logout: (opts) => logout({ config, provider, session, report, navigate }, opts),
+    async logout(opts) {
+      let navigated = false
+      leaving = opts?.localOnly !== true || opts.returnTo !== undefined
+      const leave = (url: string) => {
+        navigated = true
+        navigate(url)
+      }
+      try {
+        await logout({ config, provider, session, report, navigate: leave }, opts)
+      } finally {
+        // Stays set only when the page is actually leaving.
+        leaving = navigated
+      }
+    },
   }
 }

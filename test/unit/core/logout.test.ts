@@ -93,3 +93,26 @@ describe('logout', () => {
     expect(await dumpNamespace(p.clientId, ALL)).toEqual({})
   })
 })
+
+describe('logout and a route guard', () => {
+  it('a login() started while logout() is leaving for the end-session page does not navigate (no race back into the provider)', async () => {
+    const before = p.navigations.length
+    const out = auth.logout()
+    // What a <RequireAuth> does when the snapshot flips to unauthenticated:
+    await expect.poll(() => auth.getSnapshot().status).toBe('unauthenticated')
+    void auth.login()
+    await out
+    await new Promise((r) => setTimeout(r, 50))
+    const after = p.navigations.slice(before)
+    expect(after).toHaveLength(1)
+    expect(after[0]).toMatch(/\/logout\?/)
+  })
+
+  it('after a local-only logout (no navigation) login() works again', async () => {
+    await auth.logout({ localOnly: true })
+    const before = p.navigations.length
+    void auth.login()
+    await expect.poll(() => p.navigations.length).toBe(before + 1)
+    expect(p.navigations.at(-1)).toMatch(/\/authorize\?/)
+  })
+})
