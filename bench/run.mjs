@@ -132,8 +132,17 @@ function runtimeSections(rt) {
     ),
   )
   say()
-  say(`Ratio auth.fetch ÷ fetch (median of per-round ratios): **${num(f.ratio, 3)}** (p25 ${num(f.roundRatioP25, 3)}, p75 ${num(f.roundRatioP75, 3)}; ratio of medians ${num(f.ratioOfMedians, 3)}). Goal ≤ 1.05: **${passFail(f.pass)}**. Statuses: ${Object.entries(f.statuses).map(([k, v]) => `${k} ×${v}`).join(', ')}; refresh grants during the run: ${f.refreshGrantsDuring}.`)
+  say(`Ratio auth.fetch ÷ fetch (median of per-round ratios): **${num(f.ratio, 3)}** (p25 ${num(f.roundRatioP25, 3)}, p75 ${num(f.roundRatioP75, 3)}; ratio of medians ${num(f.ratioOfMedians, 3)}; ratio of totals ${num(f.ratioOfTotals, 3)}). Goal ≤ 1.05: **${passFail(f.pass)}**. Statuses: ${Object.entries(f.statuses).map(([k, v]) => `${k} ×${v}`).join(', ')}; refresh grants during the run: ${f.refreshGrantsDuring}.`)
   say()
+  const w = f.wrapperCpu
+  if (w) {
+    say(
+      w.throughStub
+        ? `What the wrapper itself costs, network taken out (\`window.fetch\` replaced by a stub answering at once; ${w.rounds} interleaved rounds × ${num(w.calls)} calls): auth.fetch ${num(w.medianUsPerCall.authFetch, 1)} µs/call, the stub called with the header by hand ${num(w.medianUsPerCall.plainFetch, 1)} µs/call: **${num(w.medianUsAdded, 1)} µs added per request**, ${num((100 * w.medianUsAdded) / 1000 / f.medianMsPerRequest.plainFetch, 1)}% of the median plain request above.`
+        : 'The wrapper CPU figure could not be taken: auth.fetch did not go through the stubbed window.fetch.',
+    )
+    say()
+  }
 
   const c = rt.coldStart
   say('## 4. Cold start')
@@ -183,7 +192,7 @@ function runtimeSections(rt) {
   const m = rt.memory
   say('## 6. Memory')
   say()
-  say(`One page, JS heap measured by ${m.method}, before and after each phase; plain-fetch loops are the noise reference; ${rt.plan.memory.concurrency} requests in flight. The SDK phases run twice: growth that comes back when the same work is repeated is a leak, growth that does not is one-time (code compiled and caches filled on first use).`)
+  say(`One page, requests to ${m.endpoint}; JS heap measured by ${m.method}, before and after each phase; plain-fetch loops are the noise reference; ${rt.plan.memory.concurrency} requests in flight. The SDK phases run twice: growth that comes back when the same work is repeated is a leak, growth that does not is one-time (code compiled and caches filled on first use).`)
   say()
   say(
     mdTable(

@@ -33,8 +33,8 @@ export const CHROMIUM_ARGS = [
 /** Repetition counts. `quick` is for checking the harness, not for figures. */
 export function plan(quick) {
   return quick
-    ? { hot: { n: 100_000, rounds: 3, mapGetMultiplier: 20 }, fetch: { rounds: 4, perRound: 25, warmup: 10 }, cold: { loads: 5, warmup: 1 }, coalesce: { reps: 2, count: 100, tabs: 4, singleRefreshes: 3 }, memory: { fetches: 1_000, refreshes: 20, concurrency: 10 } }
-    : { hot: { n: 100_000, rounds: 7, mapGetMultiplier: 20 }, fetch: { rounds: 20, perRound: 100, warmup: 50 }, cold: { loads: 20, warmup: 2 }, coalesce: { reps: 5, count: 100, tabs: 4, singleRefreshes: 10 }, memory: { fetches: 10_000, refreshes: 200, concurrency: 10 } }
+    ? { hot: { n: 100_000, rounds: 3, mapGetMultiplier: 20 }, fetch: { rounds: 4, perRound: 25, warmup: 10, cpuCalls: 2_000, cpuRounds: 3 }, cold: { loads: 5, warmup: 1 }, coalesce: { reps: 2, count: 100, tabs: 4, singleRefreshes: 3 }, memory: { fetches: 1_000, refreshes: 20, concurrency: 10 } }
+    : { hot: { n: 100_000, rounds: 7, mapGetMultiplier: 20 }, fetch: { rounds: 40, perRound: 50, warmup: 50, cpuCalls: 10_000, cpuRounds: 7 }, cold: { loads: 20, warmup: 2 }, coalesce: { reps: 5, count: 100, tabs: 4, singleRefreshes: 10 }, memory: { fetches: 10_000, refreshes: 200, concurrency: 10 } }
 }
 
 export async function startStack() {
@@ -215,6 +215,17 @@ export async function runBrowserBench({ log = console.log, quick = false } = {})
       sameTokenThroughout: fo.sameToken,
       raw: fo.msPerRequest,
     }
+    results.fetchOverhead.ratioOfTotals =
+      fo.msPerRequest.authFetch.reduce((a, b) => a + b, 0) / fo.msPerRequest.plainFetch.reduce((a, b) => a + b, 0)
+    const cpu = await main.evaluate((p) => window.bench.wrapperCpu({ n: p.cpuCalls, rounds: p.cpuRounds }), reps.fetch)
+    results.fetchOverhead.wrapperCpu = {
+      calls: reps.fetch.cpuCalls,
+      rounds: reps.fetch.cpuRounds,
+      throughStub: cpu.throughStub,
+      medianUsPerCall: { authFetch: median(cpu.usPerCall.authFetch), plainFetch: median(cpu.usPerCall.plainFetch) },
+      medianUsAdded: median(cpu.usPerCall.authFetch.map((a, i) => a - cpu.usPerCall.plainFetch[i])),
+      raw: cpu.usPerCall,
+    }
     results.fetchOverhead.ratio = results.fetchOverhead.medianOfRoundRatios
     results.fetchOverhead.pass = results.fetchOverhead.ratio <= 1.05
 
@@ -362,8 +373,10 @@ export async function runBrowserBench({ log = console.log, quick = false } = {})
     const { page: memPage, status: memStatus } = await openBenchPage(context, `${app}/`)
     if (memStatus !== 'authenticated') throw new Error(`memory page is not signed in (${memStatus})`)
     const cdp = await context.newCDPSession(memPage)
-    await memPage.evaluate((p) => window.bench.fetchLoop({ count: 200, concurrency: p.concurrency, mode: 'auth' }), m)
-    await memPage.evaluate((p) => window.bench.fetchLoop({ count: 200, concurrency: p.concurrency, mode: 'plain' }), m)
+    const publicUrl = `${stack.api.origin}/api/public`
+    for (const mode of ['auth', 'plain']) {
+      await memPage.evaluate((a) => window.bench.fetchLoop(a), { count: 200, concurrency: m.concurrency, mode, url: publicUrl })
+    }
     await memPage.evaluate(() => window.bench.refreshLoop({ count: 2 }))
     const idle = [await heapUsed(cdp)]
     await sleep(200)
@@ -377,8 +390,10 @@ export async function runBrowserBench({ log = console.log, quick = false } = {})
       const after = await heapUsed(cdp)
       phases.push({ name, calls, before, after, growth: after - before, ms: Math.round(performance.now() - t), failed: out.failed ?? 0 })
     }
-    const plainLoop = { body: (a) => window.bench.fetchLoop(a), arg: { count: m.fetches, concurrency: m.concurrency, mode: 'plain' } }
-    const authLoop = { body: (a) => window.bench.fetchLoop(a), arg: { count: m.fetches, concurrency: m.concurrency, mode: 'auth' } }
+    // /api/public: the API answers without verifying the token, so the loops are not bound by the
+    // server's JWT checks; on the client, auth.fetch does all its work (the origin is allowed).
+    const plainLoop = { body: (a) => window.bench.fetchLoop(a), arg: { count: m.fetches, concurrency: m.concurrency, mode: 'plain', url: publicUrl } }
+    const authLoop = { body: (a) => window.bench.fetchLoop(a), arg: { count: m.fetches, concurrency: m.concurrency, mode: 'auth', url: publicUrl } }
     const refreshCycles = { body: (a) => window.bench.refreshLoop(a), arg: { count: m.refreshes } }
     await phase('plain fetch (reference)', plainLoop, m.fetches)
     await phase('auth.fetch', authLoop, m.fetches)
@@ -397,6 +412,7 @@ export async function runBrowserBench({ log = console.log, quick = false } = {})
     const again = phases.filter((p) => p.name.endsWith('(again)'))
     results.memory = {
       method: 'CDP HeapProfiler.collectGarbage ×3, then Runtime.getHeapUsage().usedSize',
+      endpoint: 'GET /api/public (token attached, not verified by the server)',
       startHeap: h0,
       endHeap: phases.at(-1).after,
       idleDrift: idle[1] - idle[0],

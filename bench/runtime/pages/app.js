@@ -128,6 +128,41 @@ async function burst({ count, startAt, mode }) {
   return { t0, t1, byStatus, refreshedAt }
 }
 
+/**
+ * What the wrapper itself costs per call, with the network taken out: `window.fetch` is replaced
+ * by a stub that answers at once, then `auth.fetch` and a call of the stub with the header set by
+ * hand are timed, interleaved. Counts the stub's calls to be sure the wrapper went through it.
+ */
+async function wrapperCpu({ n, rounds }) {
+  const token = await auth.getAccessToken()
+  const realFetch = window.fetch
+  let stubCalls = 0
+  window.fetch = async () => {
+    stubCalls++
+    return new Response(null, { status: 204 })
+  }
+  const variants = {
+    authFetch: () => auth.fetch(api),
+    plainFetch: () => fetch(api, { headers: { Authorization: `Bearer ${token}` } }),
+  }
+  const usPerCall = { authFetch: [], plainFetch: [] }
+  const warmup = Math.ceil(n / 10)
+  try {
+    for (const name of Object.keys(variants)) for (let i = 0; i < warmup; i++) await variants[name]()
+    for (let r = 0; r < rounds; r++) {
+      for (const name of r % 2 === 0 ? ['authFetch', 'plainFetch'] : ['plainFetch', 'authFetch']) {
+        const t0 = performance.now()
+        for (let i = 0; i < n; i++) await variants[name]()
+        usPerCall[name].push(((performance.now() - t0) * 1000) / n)
+      }
+    }
+  } finally {
+    window.fetch = realFetch
+  }
+  const expected = 2 * warmup + 2 * n * rounds
+  return { usPerCall, throughStub: stubCalls === expected, stubCalls, expected }
+}
+
 /** One forced refresh (a refresh grant, nothing else), in ms. */
 async function refreshOnce() {
   const t0 = now()
@@ -136,9 +171,9 @@ async function refreshOnce() {
 }
 
 /** `count` requests, `concurrency` at a time, through `auth.fetch` or plain `fetch`. */
-async function fetchLoop({ count, concurrency, mode }) {
+async function fetchLoop({ count, concurrency, mode, url = api }) {
   const token = mode === 'plain' ? await auth.getAccessToken() : undefined
-  const one = mode === 'plain' ? () => fetch(api, { headers: { Authorization: `Bearer ${token}` } }) : () => auth.fetch(api)
+  const one = mode === 'plain' ? () => fetch(url, { headers: { Authorization: `Bearer ${token}` } }) : () => auth.fetch(url)
   let next = 0
   let failed = 0
   const worker = async () => {
@@ -167,6 +202,7 @@ window.bench = {
   status: () => auth.getSnapshot().status,
   hotPath,
   fetchOverhead,
+  wrapperCpu,
   burst,
   refreshOnce,
   currentToken,
