@@ -10,6 +10,7 @@
 //   GET  /api/redirect?to=U  → 302 to U (authenticated or not)
 //   GET  /api/public         → { ok: true } without a token
 //   api.stats.requests, api.stats.unauthorized.invalid_token, api.stats.schemes, api.stats.reset()
+//   api.faults.set({ path: '/api/echo', count: 1 })  // the next request there is refused: 401 invalid_token
 //   api.stats.log[i].proof   → { jkt, jti, htm, htu, nonce } of a DPoP proof whose signature verified
 //   api.dpop.alwaysNewNonce = true  → every DPoP proof gets `use_dpop_nonce` with a fresh nonce
 //
@@ -118,6 +119,24 @@ export async function startApi(options = {}) {
   const origin = `http://127.0.0.1:${actualPort}`
   const audience = options.audience ?? origin
 
+  // A switch that makes the API refuse valid tokens (401 invalid_token), for retry tests.
+  let faultRule
+  const faults = {
+    /** Refuse the next `count` (default: every) authenticated requests to `path` (any path if omitted), optionally only `method`. */
+    set({ path, method, count = Infinity } = {}) {
+      faultRule = { path, method, remaining: count }
+    },
+    clear() {
+      faultRule = undefined
+    },
+    take(method, path) {
+      const r = faultRule
+      if (!r || (r.path !== undefined && r.path !== path) || (r.method !== undefined && r.method !== method)) return false
+      if (--r.remaining <= 0) faultRule = undefined
+      return true
+    },
+  }
+
   function rememberJti(jti) {
     const now = Date.now()
     for (const [key, exp] of seenJti) if (exp < now) seenJti.delete(key)
@@ -192,6 +211,7 @@ export async function startApi(options = {}) {
       throw new Unauthorized(scheme, 'invalid_token', describe(err))
     }
     record.sub = payload.sub
+    record.jti = payload.jti ?? null
     const jkt = payload.cnf?.jkt
     if (scheme === 'Bearer') {
       if (jkt) throw new Unauthorized('Bearer', 'invalid_token', 'DPoP-bound access token presented as a Bearer token')
@@ -235,6 +255,10 @@ export async function startApi(options = {}) {
     stats.log.push(record)
 
     const body = req.method === 'GET' || req.method === 'HEAD' ? '' : await readBody(req)
+    if (body) {
+      record.bodyLength = Buffer.byteLength(body)
+      record.bodySha256 = createHash('sha256').update(body).digest('hex')
+    }
     const finish = (status, json, headers = {}) => {
       record.status = status
       if (status < 400) stats.ok += 1
@@ -261,6 +285,10 @@ export async function startApi(options = {}) {
     let auth
     try {
       auth = await authenticate(req, url.pathname, record)
+      if (faults.take(req.method, url.pathname)) {
+        record.fault = true
+        throw new Unauthorized(auth.scheme, 'invalid_token', 'the access token was refused (fault injected by the test)')
+      }
     } catch (err) {
       stats.schemes.push(record.scheme)
       if (!(err instanceof Unauthorized)) throw err
@@ -300,6 +328,7 @@ export async function startApi(options = {}) {
     issuer,
     stats,
     dpop: dpopState,
+    faults,
     /** Issues a new DPoP nonce (the previous one stays valid for one more rotation). */
     rotateDpopNonce() {
       previousNonce = nonce
