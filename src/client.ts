@@ -68,7 +68,8 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
   })
   const store = createTokenStore(backend, config.namespace)
   const transactions = createTransactionStore(backend, config.namespace)
-  const dpopKeys = createDpopKeys(backend, config.namespace)
+  const lock = createLock()
+  const dpopKeys = createDpopKeys(backend, config.namespace, lock)
 
   const dpopHandle = async () => {
     if (!config.dpop) return undefined
@@ -83,7 +84,7 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
     snapshot,
     emitter,
     channel: openTabChannel(config.namespace),
-    lock: createLock(),
+    lock,
     refreshGrant: async (refreshToken, request, current) => {
       const dpop = await dpopHandle()
       try {
@@ -109,12 +110,8 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
       try {
         return await dpopHandle()
       } catch (e) {
-        if (e instanceof OAuthError) {
-          // Tokens bound to a lost key cannot be used: end the session cleanly.
-          await session.signOut().catch(() => undefined)
-          emitter.emit('session_expired', { error: e })
-          throw new OAuthError('login_required', 'the session has ended: sign in again', { cause: redact(e) })
-        }
+        // Tokens bound to a lost key cannot be used: end the session cleanly, in every tab.
+        if (e instanceof OAuthError) throw await session.expire(e)
         throw e
       }
     },

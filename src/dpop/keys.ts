@@ -29,16 +29,29 @@ async function usable(pair: CryptoKeyPair): Promise<boolean> {
   )
 }
 
-/** Creates the DPoP key access of `namespace`. */
-export function createDpopKeys(backend: Backend, namespace: string): DpopKeys {
+/**
+ * Creates the DPoP key access of `namespace`. `withLock` serialises key creation across tabs, so
+ * two tabs starting a sign-in at once end up with one key.
+ */
+export function createDpopKeys(
+  backend: Backend,
+  namespace: string,
+  withLock: <T>(name: string, fn: () => Promise<T>) => Promise<T>,
+): DpopKeys {
   let cached: Promise<oauth.DPoPHandle | undefined> | undefined
 
-  async function load(create: boolean): Promise<oauth.DPoPHandle | undefined> {
+  async function read(): Promise<oauth.DPoPHandle | undefined> {
     const record = await backend.get<unknown>('dpop_keys', namespace)
-    if (isCurrent<DpopKeyRecord>(record) && (await usable(record.keyPair))) {
-      return oauth.DPoP({}, record.keyPair)
-    }
-    if (!create) return undefined
+    return isCurrent<DpopKeyRecord>(record) && (await usable(record.keyPair)) ? oauth.DPoP({}, record.keyPair) : undefined
+  }
+
+  async function load(create: boolean): Promise<oauth.DPoPHandle | undefined> {
+    const existing = await read()
+    if (existing || !create) return existing
+    return withLock(`spa-oauth:${namespace}:dpop-key`, async () => (await read()) ?? generate())
+  }
+
+  async function generate(): Promise<oauth.DPoPHandle> {
     let keyPair: CryptoKeyPair
     try {
       keyPair = await oauth.generateKeyPair('ES256', { extractable: false })

@@ -67,6 +67,11 @@ export interface Session {
   reportError(error: OAuthError): void
   /** Called whenever the session ends, here or in another tab. */
   onEnd(listener: () => void): void
+  /**
+   * Ends the session because it cannot go on (e.g. the DPoP key is gone): stores wiped,
+   * `session_expired` here and in other tabs. Returns the `login_required` error to throw.
+   */
+  expire(cause: OAuthError): Promise<OAuthError>
 }
 
 /** Dependencies of {@link createSession}. */
@@ -234,10 +239,13 @@ export function createSession(deps: SessionDeps): Session {
       const stored = store.cachedAccess(key) ?? (await store.readAccess(key))
       if (fresh(stored)) return stored.token
     }
+    // With forceRefresh, the token to replace is the one this tab knows, else the stored one
+    // (right after a reload the memory cache is still empty).
+    const stale = options.forceRefresh ? (store.cachedAccess(key) ?? (await store.readAccess(key)))?.token : undefined
+    // No await between this check and inflight.set: concurrent callers share one refresh.
     const running = inflight.get(key)
     if (running) return running
-    const stale = store.cachedAccess(key)?.token
-    const p = lock(lockName, () => refreshLocked(key, resource, scopeParam, options.forceRefresh ? stale : undefined))
+    const p = lock(lockName, () => refreshLocked(key, resource, scopeParam, stale))
     inflight.set(key, p)
     const clear = () => {
       if (inflight.get(key) === p) inflight.delete(key)
@@ -321,5 +329,7 @@ export function createSession(deps: SessionDeps): Session {
     onEnd(listener) {
       endListeners.push(listener)
     },
+
+    expire: (cause) => endSession(cause),
   }
 }

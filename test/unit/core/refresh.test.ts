@@ -211,3 +211,18 @@ describe('cross-tab (two clients on one origin)', () => {
     expect(refreshGrants()).toHaveLength(1)
   })
 })
+
+describe('forceRefresh right after a reload', () => {
+  it('refreshes even though the memory cache is still empty (it used to adopt the stored token)', async () => {
+    const reloaded = createOAuthClient(options)
+    await expect(reloaded.getAccessToken({ forceRefresh: true })).resolves.toBe('at-2')
+    expect(refreshGrants()).toHaveLength(1)
+  })
+
+  it('concurrent forceRefresh callers after a reload still share one refresh', async () => {
+    const reloaded = createOAuthClient(options)
+    const tokens = await Promise.all([1, 2, 3].map(() => reloaded.getAccessToken({ forceRefresh: true })))
+    expect(new Set(tokens).size).toBe(1)
+    expect(refreshGrants()).toHaveLength(1)
+  })
+})
