@@ -39,7 +39,7 @@ async function failure(promise: Promise<unknown>): Promise<OAuthError> {
 }
 
 describe('handleRedirectCallback: the genuine callback', () => {
-  it('redeems the code, returns returnTo and the user, scrubs the address bar', async () => {
+  it('redeems the code, returns returnTo and the user; checklist 9: scrubs code/state/iss from the address bar', async () => {
     const result = await signIn(auth, p)
     expect(result.returnTo).toBe('/orders?id=7')
     expect(result.user?.sub).toBe('alice')
@@ -245,39 +245,39 @@ describe('handleRedirectCallback: forged, replayed and failed callbacks store no
 describe('token responses that must be refused (checklist 13-27), each storing nothing', () => {
   const now = () => Math.floor(Date.now() / 1000)
   const cases: [string, (p: ScriptedProvider) => Response | Promise<Response>, string][] = [
-    ['non-JSON body', () => new Response('not json', { status: 200, headers: { 'content-type': 'application/json' } }), 'invalid_token_response'],
-    ['HTML error page', () => new Response('<html>oops</html>', { status: 200, headers: { 'content-type': 'text/html' } }), 'invalid_token_response'],
-    ['empty body', () => new Response('', { status: 200, headers: { 'content-type': 'application/json' } }), 'invalid_token_response'],
-    ['a JSON array', () => json([]), 'invalid_token_response'],
-    ['200 with error', (p) => json({ error: 'invalid_request', ...p.tokens({ access_token: undefined }) }), 'invalid_token_response'],
-    ['missing access_token', (p) => json(p.tokens({ access_token: undefined })), 'invalid_token_response'],
-    ['missing token_type', (p) => json(p.tokens({ token_type: undefined })), 'invalid_token_response'],
-    ['token_type "mac"', (p) => json(p.tokens({ token_type: 'mac' })), 'invalid_token_response'],
-    ['token_type 1', (p) => json(p.tokens({ token_type: 1 })), 'invalid_token_response'],
-    ['refresh_token {}', (p) => json(p.tokens({ refresh_token: {} })), 'invalid_token_response'],
-    ['negative expires_in', (p) => json(p.tokens({ expires_in: -1 })), 'invalid_token_response'],
-    ['non-numeric expires_in', (p) => json(p.tokens({ expires_in: 'soon' })), 'invalid_token_response'],
-    ['access token with CR/LF', (p) => json(p.tokens({ access_token: 'abc\r\nX-Evil: 1' })), 'invalid_token_response'],
-    ['access token with a space', (p) => json(p.tokens({ access_token: 'abc def' })), 'invalid_token_response'],
-    ['no id_token under openid', (p) => json(p.tokens({ id_token: undefined })), 'invalid_token_response'],
-    ['ID token with a wrong nonce', (p) => json(p.tokens({ id_token: idToken(p.claims({ nonce: 'other' })) })), 'invalid_token_response'],
-    ['ID token without nonce', (p) => json(p.tokens({ id_token: idToken(p.claims({ nonce: undefined })) })), 'invalid_token_response'],
-    ['ID token for another audience', (p) => json(p.tokens({ id_token: idToken(p.claims({ aud: 'other' })) })), 'invalid_token_response'],
-    ['ID token with an extra audience and no azp', (p) => json(p.tokens({ id_token: idToken(p.claims({ aud: [p.clientId, 'other'] })) })), 'invalid_token_response'],
-    ['ID token from another issuer', (p) => json(p.tokens({ id_token: idToken(p.claims({ iss: 'https://evil.example' })) })), 'invalid_token_response'],
-    ['expired ID token', (p) => json(p.tokens({ id_token: idToken(p.claims({ exp: now() - 3600 })) })), 'invalid_token_response'],
-    ['ID token without sub', (p) => json(p.tokens({ id_token: idToken(p.claims({ sub: undefined })) })), 'invalid_token_response'],
-    ['ID token without iat', (p) => json(p.tokens({ id_token: idToken(p.claims({ iat: undefined })) })), 'invalid_token_response'],
-    ['ID token with alg none even though the metadata lists none', (p) => {
+    ['13: non-JSON body', () => new Response('not json', { status: 200, headers: { 'content-type': 'application/json' } }), 'invalid_token_response'],
+    ['13: HTML error page', () => new Response('<html>oops</html>', { status: 200, headers: { 'content-type': 'text/html' } }), 'invalid_token_response'],
+    ['13: empty body', () => new Response('', { status: 200, headers: { 'content-type': 'application/json' } }), 'invalid_token_response'],
+    ['13: a JSON array', () => json([]), 'invalid_token_response'],
+    ['14: 200 with error and no access_token', (p) => json({ error: 'invalid_request', ...p.tokens({ access_token: undefined }) }), 'invalid_token_response'],
+    ['14: missing access_token', (p) => json(p.tokens({ access_token: undefined })), 'invalid_token_response'],
+    ['14: missing token_type', (p) => json(p.tokens({ token_type: undefined })), 'invalid_token_response'],
+    ['15: token_type "mac"', (p) => json(p.tokens({ token_type: 'mac' })), 'invalid_token_response'],
+    ['14: token_type 1', (p) => json(p.tokens({ token_type: 1 })), 'invalid_token_response'],
+    ['14: refresh_token {}', (p) => json(p.tokens({ refresh_token: {} })), 'invalid_token_response'],
+    ['16: negative expires_in', (p) => json(p.tokens({ expires_in: -1 })), 'invalid_token_response'],
+    ['16: non-numeric expires_in', (p) => json(p.tokens({ expires_in: 'soon' })), 'invalid_token_response'],
+    ['17: access token with CR/LF', (p) => json(p.tokens({ access_token: 'abc\r\nX-Evil: 1' })), 'invalid_token_response'],
+    ['17: access token with a space', (p) => json(p.tokens({ access_token: 'abc def' })), 'invalid_token_response'],
+    ['22: no id_token under openid', (p) => json(p.tokens({ id_token: undefined })), 'invalid_token_response'],
+    ['26: ID token with a wrong nonce', (p) => json(p.tokens({ id_token: idToken(p.claims({ nonce: 'other' })) })), 'invalid_token_response'],
+    ['26: ID token without nonce', (p) => json(p.tokens({ id_token: idToken(p.claims({ nonce: undefined })) })), 'invalid_token_response'],
+    ['24: ID token for another audience', (p) => json(p.tokens({ id_token: idToken(p.claims({ aud: 'other' })) })), 'invalid_token_response'],
+    ['24: ID token with an extra audience and no azp', (p) => json(p.tokens({ id_token: idToken(p.claims({ aud: [p.clientId, 'other'] })) })), 'invalid_token_response'],
+    ['23: ID token from another issuer', (p) => json(p.tokens({ id_token: idToken(p.claims({ iss: 'https://evil.example' })) })), 'invalid_token_response'],
+    ['25: expired ID token', (p) => json(p.tokens({ id_token: idToken(p.claims({ exp: now() - 3600 })) })), 'invalid_token_response'],
+    ['25: ID token without sub', (p) => json(p.tokens({ id_token: idToken(p.claims({ sub: undefined })) })), 'invalid_token_response'],
+    ['25: ID token without iat', (p) => json(p.tokens({ id_token: idToken(p.claims({ iat: undefined })) })), 'invalid_token_response'],
+    ['27: ID token with alg none even though the metadata lists none', (p) => {
       p.metadata['id_token_signing_alg_values_supported'] = ['RS256', 'none']
       return json(p.tokens({ id_token: idToken(p.claims(), { alg: 'none' }) }))
     }, 'invalid_token_response'],
-    ['ID token with alg HS256', (p) => json(p.tokens({ id_token: idToken(p.claims(), { alg: 'HS256' }) })), 'invalid_token_response'],
-    ['500 from the token endpoint', () => json({ error: 'server_error' }, 500), 'network_error'],
-    ['redirect from the token endpoint', () => new Response(null, { status: 307, headers: { location: 'https://evil.example' } }), 'invalid_token_response'],
+    ['27: ID token with alg HS256', (p) => json(p.tokens({ id_token: idToken(p.claims(), { alg: 'HS256' }) })), 'invalid_token_response'],
+    ['13: 500 from the token endpoint', () => json({ error: 'server_error' }, 500), 'network_error'],
+    ['20: redirect from the token endpoint', () => new Response(null, { status: 307, headers: { location: 'https://evil.example' } }), 'invalid_token_response'],
   ]
 
-  it.each(cases)('%s → %s', async (_name, respond, code) => {
+  it.each(cases)('checklist %s → %s, nothing stored; checklist 34: the error carries no token', async (_name, respond, code) => {
     await startLogin(auth, p)
     p.token = () => respond(p)
     const e = await failure(auth.handleRedirectCallback(callbackUrl(p)))

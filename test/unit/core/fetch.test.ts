@@ -84,7 +84,7 @@ describe('auth.fetch', () => {
     expect(refreshGrants()).toHaveLength(1)
   })
 
-  it('checklist 42b/c: 403 insufficient_scope and a 401 without error are returned untouched, no refresh', async () => {
+  it('checklist 42b/c/43: 403 insufficient_scope, a 401 without error and a 401 whose challenge is unreadable (no WWW-Authenticate) are returned untouched, no refresh', async () => {
     p.api = () => new Response('', { status: 403, headers: { 'www-authenticate': 'Bearer error="insufficient_scope", scope="b"' } })
     expect((await auth.fetch(`${API}/x`)).status).toBe(403)
     p.api = () => new Response('', { status: 401, headers: { 'www-authenticate': 'Bearer realm="api"' } })
@@ -125,6 +125,16 @@ describe('auth.fetch', () => {
 
   it('an invalid request gives an OAuthError, not a bare TypeError', async () => {
     await expect(auth.fetch('http://[::1', {})).rejects.toMatchObject({ code: 'configuration_error' })
+  })
+
+  it('checklist 45: the caller\'s AbortSignal aborts the API request with an AbortError', async () => {
+    p.api = () => new Promise<Response>(() => {})
+    const controller = new AbortController()
+    const pending = auth.fetch(`${API}/slow`, { signal: controller.signal })
+    await expect.poll(() => apiCalls().length).toBe(1)
+    controller.abort()
+    await expect(pending).rejects.toMatchObject({ name: 'AbortError' })
+    expect(auth.getSnapshot().status).toBe('authenticated')
   })
 
   it('a Request object input keeps its method, headers and body', async () => {

@@ -212,6 +212,18 @@ describe('cross-tab (two clients on one origin)', () => {
   })
 })
 
+describe('checklist 37: storage is namespaced per issuer and client', () => {
+  it('two clients of different issuers on one origin never see each other\'s tokens', async () => {
+    const otherIssuer = createOAuthClient({ ...options, issuer: 'https://op2.example' })
+    await expect(otherIssuer.getAccessToken()).rejects.toMatchObject({ code: 'login_required' })
+    expect(otherIssuer.getSnapshot().status).toBe('unauthenticated')
+    const otherClient = createOAuthClient({ ...options, clientId: `${options.clientId}-b` })
+    await expect(otherClient.getAccessToken()).rejects.toMatchObject({ code: 'login_required' })
+    await otherClient.logout({ localOnly: true })
+    await expect(auth.getAccessToken()).resolves.toBe('at-1')
+  })
+})
+
 describe('forceRefresh right after a reload', () => {
   it('refreshes even though the memory cache is still empty (it used to adopt the stored token)', async () => {
     const reloaded = createOAuthClient(options)
