@@ -70,7 +70,11 @@ async function drain(response) {
   return response.status
 }
 
-/** `auth.fetch` against plain `fetch` with the same Authorization header set by hand, interleaved. */
+/**
+ * `auth.fetch` against plain `fetch` with the same Authorization header set by hand. Interleaved
+ * request by request (A B, then B A, …), so that both see the same moment of a noisy machine; each
+ * request is timed, and a round's figure per variant is its mean time per request.
+ */
 async function fetchOverhead({ rounds, perRound, warmup }) {
   const token = await auth.getAccessToken()
   const variants = {
@@ -78,24 +82,31 @@ async function fetchOverhead({ rounds, perRound, warmup }) {
     plainFetch: () => fetch(api, { headers: { Authorization: `Bearer ${token}` } }),
   }
   const statuses = {}
-  const run = async (name, count) => {
-    for (let i = 0; i < count; i++) {
-      const status = await drain(await variants[name]())
-      statuses[`${name}:${status}`] = (statuses[`${name}:${status}`] ?? 0) + 1
-    }
+  const one = async (name) => {
+    const t0 = performance.now()
+    const status = await drain(await variants[name]())
+    const ms = performance.now() - t0
+    statuses[`${name}:${status}`] = (statuses[`${name}:${status}`] ?? 0) + 1
+    return ms
   }
-  await run('authFetch', warmup)
-  await run('plainFetch', warmup)
+  for (let i = 0; i < warmup; i++) {
+    await one('authFetch')
+    await one('plainFetch')
+  }
   const msPerRequest = { authFetch: [], plainFetch: [] }
+  const samples = { authFetch: [], plainFetch: [] }
   for (let r = 0; r < rounds; r++) {
-    const order = r % 2 === 0 ? ['authFetch', 'plainFetch'] : ['plainFetch', 'authFetch']
-    for (const name of order) {
-      const t0 = performance.now()
-      await run(name, perRound)
-      msPerRequest[name].push((performance.now() - t0) / perRound)
+    const sum = { authFetch: 0, plainFetch: 0 }
+    for (let i = 0; i < perRound; i++) {
+      for (const name of (i + r) % 2 === 0 ? ['authFetch', 'plainFetch'] : ['plainFetch', 'authFetch']) {
+        const ms = await one(name)
+        sum[name] += ms
+        samples[name].push(ms)
+      }
     }
+    for (const name of Object.keys(sum)) msPerRequest[name].push(sum[name] / perRound)
   }
-  return { msPerRequest, statuses, sameToken: (await auth.getAccessToken()) === token }
+  return { msPerRequest, samples, statuses, sameToken: (await auth.getAccessToken()) === token }
 }
 
 let lastToken
