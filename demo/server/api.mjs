@@ -20,7 +20,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import http from 'node:http'
 
-import { EmbeddedJWK, calculateJwkThumbprint, createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose'
+import { EmbeddedJWK, calculateJwkThumbprint, createRemoteJWKSet, decodeJwt, errors as joseErrors, jwtVerify } from 'jose'
 
 import { listen, readBody, sendJson, stopServer } from './util.mjs'
 
@@ -208,10 +208,19 @@ export async function startApi(options = {}) {
     try {
       ;({ payload } = await jwtVerify(token, jwks, { issuer, audience, typ: 'at+jwt', algorithms: ACCESS_TOKEN_ALGS, requiredClaims: ['exp', 'iat', 'sub'] }))
     } catch (err) {
+      // which token was refused, and when it expired (ids and times only, never the token)
+      try {
+        const claims = decodeJwt(token)
+        record.jti = claims.jti ?? null
+        record.exp = claims.exp ?? null
+      } catch {
+        // not a JWT at all
+      }
       throw new Unauthorized(scheme, 'invalid_token', describe(err))
     }
     record.sub = payload.sub
     record.jti = payload.jti ?? null
+    record.exp = payload.exp ?? null
     const jkt = payload.cnf?.jkt
     if (scheme === 'Bearer') {
       if (jkt) throw new Unauthorized('Bearer', 'invalid_token', 'DPoP-bound access token presented as a Bearer token')
@@ -251,7 +260,7 @@ export async function startApi(options = {}) {
 
     stats.requests += 1
     stats.byRoute[url.pathname] = (stats.byRoute[url.pathname] ?? 0) + 1
-    const record = { at: Date.now(), method: req.method, path: url.pathname, origin: requestOrigin ?? null, scheme: 'none', dpopProof: false }
+    const record = { at: Date.now(), method: req.method, path: url.pathname, search: url.search, origin: requestOrigin ?? null, scheme: 'none', dpopProof: false }
     stats.log.push(record)
 
     const body = req.method === 'GET' || req.method === 'HEAD' ? '' : await readBody(req)
