@@ -74,6 +74,8 @@ function sizeSection(size, core, floorBreakdown) {
   say()
   say(mdTable(['Package', 'min', 'gzip (est.)', 'share'], core.groups.map((g) => [g.group, num(g.min), num(g.gzipEstimate), `${num((100 * g.min) / core.bundle.min, 1)}%`]), ['l', 'r', 'r', 'r']))
   say()
+  say(`String literals (error messages, mostly) in the minified bundle: ${num(core.stringLiteralBytes)} B of ${num(core.bundle.min)} B in the core, ${num(floorBreakdown.stringLiteralBytes)} B of ${num(floorBreakdown.bundle.min)} B in the floor.`)
+  say()
   say(mdTable(['Source file (top 15)', 'min', 'gzip (est.)'], core.files.slice(0, 15).map((f) => [f.file, num(f.min), num(f.gzipEstimate)]), ['l', 'r', 'r']))
   say()
   const inFloor = new Map(floorBreakdown.oauth4webapi.map((d) => [d.name, d.min]))

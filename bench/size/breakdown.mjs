@@ -87,6 +87,22 @@ function shortSource(source) {
   return { group: rel.startsWith('src/') ? 'spa-oauth src/' : rel, file: rel }
 }
 
+/** Bytes of string literals and template text in minified code (error messages, mostly). */
+export function stringLiteralBytes(code) {
+  let bytes = 0
+  const walk = (node) => {
+    if (node.type === 'Literal' && typeof node.value === 'string') bytes += node.end - node.start
+    else if (node.type === 'TemplateElement') bytes += node.end - node.start
+    for (const value of Object.values(node)) {
+      if (Array.isArray(value)) {
+        for (const v of value) if (v && typeof v.type === 'string') walk(v)
+      } else if (value && typeof value.type === 'string') walk(value)
+    }
+  }
+  walk(parseAst(code))
+  return bytes
+}
+
 /**
  * Attributes the minified bytes of an entry of ./entries. With `fromSrc`, imports of dist/index.js
  * are bundled from src/index.ts instead, so that bytes land on the TypeScript file they come from.
@@ -184,6 +200,7 @@ export async function breakdown(entry = 'spa-oauth.js', { fromSrc = true } = {})
   return {
     note: `${entry}${fromSrc ? ' rebuilt from src/' : ''} with a source map; minified bytes attributed per original source; gzip per row = share of minified bytes x bundle gzip (estimate)`,
     bundle: sizes,
+    stringLiteralBytes: stringLiteralBytes(code),
     groups: Object.values(groups).sort((a, b) => b.min - a.min),
     files,
     oauth4webapi,
