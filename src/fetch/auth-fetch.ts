@@ -89,7 +89,8 @@ export function createAuthFetch(deps: AuthFetchDeps): AuthFetch {
     if (config.allowInsecureRequests) options[oauth.allowInsecureRequests] = true
     // The token for a request: the resource on the request's origin, else the default one.
     const resource = byOrigin.get(url.origin) ?? config.resources[0]
-    const tokenOptions: GetAccessTokenOptions = resource === undefined ? {} : { resource }
+    // The default resource goes through getAccessToken()'s no-options fast path.
+    const tokenOptions: GetAccessTokenOptions | undefined = resource === config.resources[0] ? undefined : { resource }
 
     const send = async (token: string): Promise<Outcome> => {
       const dpop = config.dpop ? await deps.dpop() : undefined

@@ -111,6 +111,9 @@ export function createSession(deps: SessionDeps): Session {
   /** Bumped whenever the session ends: a refresh that started before must not write after. */
   let epoch = 0
   let holding: object | undefined
+  /** The access-token key of `getAccessToken()` without options, for the session it was built for. */
+  let defaultKey = ''
+  let defaultKeyOf: SessionRecord | undefined
 
   const fresh = (record: AccessTokenRecord | undefined): record is AccessTokenRecord =>
     record !== undefined && record.expiresAt - config.refreshLeewayMs > Date.now()
@@ -258,7 +261,20 @@ export function createSession(deps: SessionDeps): Session {
     ready,
     snapshot: () => snapshot.get(),
 
-    getAccessToken(options = {}) {
+    getAccessToken(options) {
+      // Hottest path: no options, a cached token of the current session outside the leeway.
+      if (options === undefined) {
+        const s = store.cachedSession()
+        if (s !== undefined) {
+          if (s !== defaultKeyOf) {
+            defaultKey = accessKey(config.namespace, config.resources[0], s.scope)
+            defaultKeyOf = s
+          }
+          const hit = store.cachedAccess(defaultKey)
+          if (hit !== undefined && hit.expiresAt - config.refreshLeewayMs > Date.now()) return Promise.resolve(hit.token)
+        }
+        return slowPath({})
+      }
       if (typeof options !== 'object' || options === null) {
         return Promise.reject(new OAuthError('configuration_error', 'getAccessToken: options must be an object'))
       }
