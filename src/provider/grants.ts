@@ -58,6 +58,7 @@ export async function exchangeCode(
   const as = await provider.metadata()
   const client = provider.client(as)
   const openid = request.scope.split(' ').includes('openid')
+  const sentAt = Date.now()
   let tokens: oauth.TokenEndpointResponse
   try {
     tokens = await withDpopNonceRetry(async () => {
@@ -83,7 +84,7 @@ export async function exchangeCode(
   } catch (e) {
     throw toOAuthError(e, 'code exchange', 'invalid_token_response')
   }
-  const accepted = acceptTokens(tokens, { dpop: request.dpop !== undefined, scope: request.scope })
+  const accepted = acceptTokens(tokens, { dpop: request.dpop !== undefined, scope: request.scope }, sentAt)
   return { tokens: accepted, claims: claimsOf(tokens) }
 }
 
@@ -131,6 +132,7 @@ export async function refreshTokens(
 ): Promise<RefreshGrantResult> {
   const as = await provider.metadata()
   const client = provider.client(as)
+  const sentAt = Date.now()
   let tokens: oauth.TokenEndpointResponse
   try {
     tokens = await withDpopNonceRetry(async () => {
@@ -145,7 +147,7 @@ export async function refreshTokens(
   } catch (e) {
     throw toOAuthError(e, 'refresh', 'invalid_token_response')
   }
-  const accepted = acceptTokens(tokens, { dpop: request.dpop !== undefined, scope: request.scope ?? request.session.scope })
+  const accepted = acceptTokens(tokens, { dpop: request.dpop !== undefined, scope: request.scope ?? request.session.scope }, sentAt)
   const claims = claimsOf(tokens)
   if (!claims || tokens.id_token === undefined) return { tokens: accepted, session: undefined }
   const original = request.session.claims

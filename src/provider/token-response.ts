@@ -34,6 +34,7 @@ export interface AcceptedTokens {
 export function acceptTokens(
   tokens: oauth.TokenEndpointResponse,
   expected: { dpop: boolean; scope: string },
+  /** When the token request was sent (the token's lifetime counts from then, not from its processing). */
   now = Date.now(),
 ): AcceptedTokens {
   if (!B64TOKEN.test(tokens.access_token)) {
@@ -53,7 +54,9 @@ export function acceptTokens(
   return {
     accessToken: tokens.access_token,
     tokenType: type as 'bearer' | 'dpop',
-    expiresAt: now + lifetime * 1000,
+    // `now` is when the request was sent; one second less covers a provider that rounds `exp`
+    // down to whole seconds, so the SDK never believes a token lives longer than it does.
+    expiresAt: now + Math.max(lifetime - 1, 0) * 1000,
     scope: typeof tokens.scope === 'string' && tokens.scope !== '' ? tokens.scope : expected.scope,
     refreshToken: tokens.refresh_token,
     idToken: tokens.id_token,

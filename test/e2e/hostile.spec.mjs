@@ -257,7 +257,11 @@ test.describe('a tab closed in the middle of its refresh', () => {
     },
     {
       phase: 'after',
-      title: '47/48: tab A closed after the provider rotated the refresh token but before the answer reached the tab: tab B still ends with a working session (200 from the API), zero invalid_grant',
+      // Known limit, not survivable by any tab-side code: the only copy of the rotated refresh
+      // token died with tab A, and oidc-provider has no reuse grace period, so tab B's old
+      // refresh token gets invalid_grant and the provider revokes the grant. What the SDK owes
+      // here is a clean end: one invalid_grant, no retry loop, session_expired, stores wiped.
+      title: '47/48 (known limit): tab A closed after the provider rotated the refresh token but before the answer reached the tab: tab B\'s session ends cleanly (login_required, one invalid_grant, session_expired, stores empty, no further refresh attempt)',
     },
   ]
   for (const { phase, title } of VARIANTS) {
@@ -303,12 +307,23 @@ test.describe('a tab closed in the middle of its refresh', () => {
       await test.info().attach('provider-event-log.json', { body: JSON.stringify(outcome, null, 2), contentType: 'application/json' })
 
       expect(providerSawA, phase === 'before' ? 'the provider processed a request whose client had gone' : 'the provider did not rotate').toBe(phase === 'after' ? 1 : 0)
-      expect(b, 'tab B has no working session').toMatchObject({ ok: true, status: 200, body: { sub: 'alice' } })
-      expect(bAgain).toMatchObject({ ok: true, status: 200 })
-      expect(provider.stats.errors, 'invalid_grant at the provider (a rotated-out refresh token was presented)').toEqual({})
-      expect(provider.stats.grantsRevoked).toBe(0)
-      expect(outcome.tabBSnapshot.status).toBe('authenticated')
-      expect(await sessionEndingEvents(tabB)).toEqual([])
+      if (phase === 'before') {
+        expect(b, 'tab B has no working session').toMatchObject({ ok: true, status: 200, body: { sub: 'alice' } })
+        expect(bAgain).toMatchObject({ ok: true, status: 200 })
+        expect(provider.stats.errors, 'invalid_grant at the provider (a rotated-out refresh token was presented)').toEqual({})
+        expect(provider.stats.grantsRevoked).toBe(0)
+        expect(outcome.tabBSnapshot.status).toBe('authenticated')
+        expect(await sessionEndingEvents(tabB)).toEqual([])
+      } else {
+        expect(b).toMatchObject({ ok: false, error: { code: 'login_required' } })
+        expect(bAgain).toMatchObject({ ok: false, error: { code: 'login_required' } })
+        expect(provider.stats.errors).toEqual({ invalid_grant: 1 })
+        expect(outcome.tabBSnapshot.status).toBe('unauthenticated')
+        expect(outcome.tabBEvents.filter((e) => e.name === 'session_expired')).toEqual([{ name: 'session_expired', code: 'invalid_grant' }])
+        expect(await tokenStoreRecords(tabB)).toEqual(EMPTY_STORES)
+        // exactly one refresh attempt by tab B: no loop after invalid_grant
+        expect(provider.stats.grants.refresh_token ?? 0).toBe(1)
+      }
     })
   }
 })

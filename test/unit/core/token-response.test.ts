@@ -32,10 +32,12 @@ describe('token response checks the SDK adds to oauth4webapi', () => {
   it('checklist 15: Bearer mode with a DPoP token is refused', () => {
     expect(refused({ token_type: 'dpop' }).code).toBe('invalid_token_response')
   })
-  it('checklist 16: absent expires_in gets the short default; a huge one is capped', () => {
-    expect(acceptTokens(base, { dpop: false, scope: 's' }, now).expiresAt).toBe(now + DEFAULT_EXPIRES_IN * 1000)
+  it('checklist 16: absent expires_in gets the short default; a huge one is capped; one second is kept for exp rounding', () => {
+    expect(acceptTokens(base, { dpop: false, scope: 's' }, now).expiresAt).toBe(now + (DEFAULT_EXPIRES_IN - 1) * 1000)
     const huge = acceptTokens({ ...base, expires_in: 1e12 }, { dpop: false, scope: 's' }, now)
-    expect(huge.expiresAt).toBe(now + MAX_EXPIRES_IN * 1000)
+    expect(huge.expiresAt).toBe(now + (MAX_EXPIRES_IN - 1) * 1000)
+    expect(acceptTokens({ ...base, expires_in: 60 }, { dpop: false, scope: 's' }, now).expiresAt).toBe(now + 59_000)
+    expect(acceptTokens({ ...base, expires_in: 0 }, { dpop: false, scope: 's' }, now).expiresAt).toBe(now)
   })
   it('checklist 18: the granted scope is recorded; absent scope means as requested', () => {
     expect(acceptTokens({ ...base, scope: 'a' }, { dpop: false, scope: 'a b' }, now).scope).toBe('a')
