@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url'
 
 import { chromium } from 'playwright-core'
 
+import { CHROMIUM_ARGS } from '../../test/e2e/browser.mjs'
+
 import { startApi } from '../../demo/server/api.mjs'
 import { startProvider } from '../../demo/server/provider.mjs'
 import { startStatic } from '../../demo/server/static.mjs'
@@ -20,15 +22,7 @@ const ACCESS_TOKEN_TTL = 600
 /** Pages opened with this leeway see a token as due for refresh this many seconds after it was issued. */
 const FRESH_SECONDS = 4
 const SHORT_FRESHNESS_LEEWAY = ACCESS_TOKEN_TTL - FRESH_SECONDS
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
+export { CHROMIUM_ARGS }
 
 /** Repetition counts. `quick` is for checking the harness, not for figures. */
 export function plan(quick) {

@@ -21,19 +21,14 @@ import {
   webStorage,
   DB_NAME,
   TOKEN_STORES,
+  call,
+  snapshot,
+  token,
+  tokenStoreRecords,
 } from './support/browser-helpers.mjs'
 import { refresh } from './support/node-client.mjs'
 
-const call = (page, url, init) => page.evaluate(([u, i]) => window.e2e.call(u, i), [url, init])
-const token = (page, opts) => page.evaluate((o) => window.e2e.token(o), opts)
-const snapshot = (page) => page.evaluate(() => window.e2e.snapshot())
 
-/** Records of the SDK's token stores, across every key (not only this client's). */
-async function tokenStoreRecords(page) {
-  const dump = await dumpIndexedDb(page)
-  const stores = dump[DB_NAME]?.stores ?? {}
-  return Object.fromEntries(TOKEN_STORES.map((s) => [s, stores[s] ?? []]))
-}
 
 test('a. sign-in round trip: login() → provider form → callback → user and returnTo; auth.fetch reaches the API', async ({ page, servers }) => {
   const { provider, api } = servers

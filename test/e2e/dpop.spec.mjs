@@ -23,13 +23,14 @@ import {
   waitUntilExpiring,
   webStorage,
   DB_NAME,
+  call,
+  snapshot,
+  token,
+  tokenStoreRecords,
 } from './support/browser-helpers.mjs'
 import { deleteDpopKey, dpopKeyRecordKeys, inspectDpopKey, jktOf, namespaceOf } from './support/dpop-helpers.mjs'
 import { callApi, createDpopKey, redeemCode, refresh } from './support/node-client.mjs'
 
-const call = (page, url, init) => page.evaluate(([u, i]) => window.e2e.call(u, i), [url, init])
-const token = (page, opts) => page.evaluate((o) => window.e2e.token(o), opts)
-const snapshot = (page) => page.evaluate(() => window.e2e.snapshot())
 
 /** [status, error] of each API request since the last reset. */
 const apiOutcomes = (api) => api.stats.log.map((r) => [r.status, r.error ?? null])

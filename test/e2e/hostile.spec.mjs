@@ -22,6 +22,7 @@ import {
   webStorage,
   DB_NAME,
   TOKEN_STORES,
+  tokenStoreRecords,
 } from './support/browser-helpers.mjs'
 import {
   call,
@@ -52,12 +53,6 @@ async function storedTokens(page, servers) {
   return JSON.parse(JSON.stringify({ access: t.access, id: t.id, refresh: t.refresh }))
 }
 
-/** Every record of the SDK's token stores (any key). */
-async function tokenStoreRecords(page) {
-  const dump = await dumpIndexedDb(page)
-  const stores = dump[DB_NAME]?.stores ?? {}
-  return Object.fromEntries(TOKEN_STORES.map((s) => [s, stores[s] ?? []]))
-}
 const EMPTY_STORES = { access_tokens: [], id_tokens: [], refresh_tokens: [] }
 
 /** Runs auth.fetch in the page and measures it there. */

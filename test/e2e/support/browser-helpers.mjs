@@ -173,3 +173,15 @@ export async function waitUntilExpiring(jwt, leewaySeconds, marginSeconds = 1.3)
 export function events(page, name) {
   return page.evaluate((n) => window.__events.filter((e) => !n || e.name === n), name)
 }
+
+/** The page's window.e2e wrappers: public API calls that return plain data. */
+export const call = (page, url, init) => page.evaluate(([u, i]) => window.e2e.call(u, i), [url, init])
+export const token = (page, opts) => page.evaluate((o) => window.e2e.token(o), opts)
+export const snapshot = (page) => page.evaluate(() => window.e2e.snapshot())
+
+/** Records of the SDK's token stores, across every key (not only this client's). */
+export async function tokenStoreRecords(page) {
+  const dump = await dumpIndexedDb(page)
+  const stores = dump[DB_NAME]?.stores ?? {}
+  return Object.fromEntries(TOKEN_STORES.map((s) => [s, stores[s] ?? []]))
+}

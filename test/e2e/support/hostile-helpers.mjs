@@ -12,9 +12,7 @@ import http2 from 'node:http2'
 
 import { listen } from '../../../demo/server/util.mjs'
 
-export const call = (page, url, init) => page.evaluate(([u, i]) => window.e2e.call(u, i), [url, init])
-export const token = (page, opts) => page.evaluate((o) => window.e2e.token(o), opts)
-export const snapshot = (page) => page.evaluate(() => window.e2e.snapshot())
+export { call, snapshot, token } from './browser-helpers.mjs'
 export const statuses = (page) => page.evaluate(() => window.__snapshots.map((s) => s.status))
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 
