@@ -20,9 +20,12 @@ export interface TabChannel {
 
 const TYPES = new Set(['login', 'refreshed', 'logout', 'expired'])
 
-/** Opens the channel, or a silent stand-in where `BroadcastChannel` is missing. */
+/**
+ * Opens the channel, or a silent stand-in where `BroadcastChannel` is missing or there are no tabs
+ * (server rendering: an open channel would keep a Node process alive).
+ */
 export function openTabChannel(namespace: string): TabChannel {
-  if (typeof BroadcastChannel === 'undefined') return { post() {}, onMessage() {} }
+  if (typeof BroadcastChannel === 'undefined' || typeof window === 'undefined') return { post() {}, onMessage() {} }
   let channel: BroadcastChannel | undefined
   const listeners: ((message: TabMessage) => void)[] = []
   // Opened lazily: a client that never signs in never holds a channel.
