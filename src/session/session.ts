@@ -63,8 +63,6 @@ export interface Session {
   hold(): object
   /** Ends a hold (only the latest, when `token` is given) and publishes the session, with `error` if signed out. */
   settle(token?: object, error?: OAuthError): Promise<void>
-  /** Sets an error on the snapshot without changing the session. */
-  reportError(error: OAuthError): void
   /** Called whenever the session ends, here or in another tab. */
   onEnd(listener: () => void): void
   /**
@@ -335,11 +333,6 @@ export function createSession(deps: SessionDeps): Session {
       holding = undefined
       await ready
       publish(store.cachedSession() ?? (await store.loadSession().catch(() => undefined)), error)
-    },
-
-    reportError(error) {
-      const current = snapshot.get()
-      snapshot.set({ ...current, error })
     },
 
     onEnd(listener) {

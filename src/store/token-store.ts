@@ -7,7 +7,6 @@
 import type { Backend, WriteOp } from './backend.js'
 import {
   isCurrent,
-  RECORD_VERSION,
   type AccessTokenRecord,
   type RefreshTokenRecord,
   type SessionRecord,
@@ -140,4 +139,3 @@ export function createTokenStore(backend: Backend, namespace: string): TokenStor
   }
 }
 
-export { RECORD_VERSION }
