@@ -71,10 +71,11 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
   const lock = createLock()
   const dpopKeys = createDpopKeys(backend, config.namespace, lock)
 
+  /** The session's DPoP handle. Tokens bound to a lost key cannot be used: the session ends, in every tab. */
   const dpopHandle = async () => {
     if (!config.dpop) return undefined
     const handle = await dpopKeys.handle(false)
-    if (!handle) throw endsSession(new OAuthError('dpop_error', 'the DPoP key of this session is gone'))
+    if (!handle) throw await session.expire(new OAuthError('dpop_error', 'the DPoP key of this session is gone'))
     return handle
   }
 
@@ -103,19 +104,7 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
   const report = (error: OAuthError) => emitter.emit('error', { error })
 
   const getAccessToken: OAuthClient['getAccessToken'] = (opts) => session.getAccessToken(opts)
-  const authFetch = createAuthFetch({
-    config,
-    getAccessToken,
-    dpop: async () => {
-      try {
-        return await dpopHandle()
-      } catch (e) {
-        // Tokens bound to a lost key cannot be used: end the session cleanly, in every tab.
-        if (e instanceof OAuthError) throw await session.expire(e)
-        throw e
-      }
-    },
-  })
+  const authFetch = createAuthFetch({ config, getAccessToken, dpop: dpopHandle })
 
   // On the redirect URI with a callback, the status stays `loading` until it is handled.
   if (typeof location !== 'undefined' && callbacks.isCallback()) {
@@ -138,7 +127,7 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
     isRedirectCallback: (url) => callbacks.isCallback(url),
     getAccessToken,
     fetch: authFetch,
-    getUser: () => session.snapshot().user,
+    getUser: () => snapshot.get().user,
     getSnapshot: () => snapshot.get(),
     subscribe: (listener) => snapshot.subscribe(listener),
     on: (event, listener) => emitter.on(event, listener),

@@ -20,7 +20,7 @@ export interface DpopKeys {
   forget(): void
 }
 
-async function usable(pair: CryptoKeyPair): Promise<boolean> {
+function usable(pair: CryptoKeyPair): boolean {
   return (
     pair.privateKey instanceof CryptoKey &&
     pair.publicKey instanceof CryptoKey &&
@@ -42,7 +42,7 @@ export function createDpopKeys(
 
   async function read(): Promise<oauth.DPoPHandle | undefined> {
     const record = await backend.get<unknown>('dpop_keys', namespace)
-    return isCurrent<DpopKeyRecord>(record) && (await usable(record.keyPair)) ? oauth.DPoP({}, record.keyPair) : undefined
+    return isCurrent<DpopKeyRecord>(record) && usable(record.keyPair) ? oauth.DPoP({}, record.keyPair) : undefined
   }
 
   async function load(create: boolean): Promise<oauth.DPoPHandle | undefined> {

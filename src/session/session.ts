@@ -13,7 +13,7 @@ import type { AcceptedTokens } from '../provider/token-response.js'
 import type { AccessTokenRecord, SessionRecord } from '../store/records.js'
 import { RECORD_VERSION } from '../store/records.js'
 import { accessKey, type TokenStore } from '../store/token-store.js'
-import type { AuthSnapshot, GetAccessTokenOptions, User } from '../types.js'
+import type { GetAccessTokenOptions, User } from '../types.js'
 import type { TabChannel } from './channel.js'
 import type { Emitter } from './events.js'
 import type { WithLock } from './lock.js'
@@ -54,7 +54,6 @@ export interface SignIn {
 export interface Session {
   /** Resolves when the stored session has been read. */
   readonly ready: Promise<void>
-  snapshot(): AuthSnapshot
   getAccessToken(options?: GetAccessTokenOptions): Promise<string>
   signIn(data: SignIn): Promise<void>
   /** Ends the session locally (in every tab). Returns what logout still needs to send. */
@@ -257,7 +256,6 @@ export function createSession(deps: SessionDeps): Session {
 
   return {
     ready,
-    snapshot: () => snapshot.get(),
 
     getAccessToken(options) {
       // Hottest path: no options, a cached token of the current session outside the leeway.
@@ -269,7 +267,7 @@ export function createSession(deps: SessionDeps): Session {
             defaultKeyOf = s
           }
           const hit = store.cachedAccess(defaultKey)
-          if (hit !== undefined && hit.expiresAt - config.refreshLeewayMs > Date.now()) return Promise.resolve(hit.token)
+          if (fresh(hit)) return Promise.resolve(hit.token)
         }
         return slowPath({})
       }
