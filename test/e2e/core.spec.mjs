@@ -25,6 +25,8 @@ import {
   snapshot,
   token,
   tokenStoreRecords,
+  confirmProviderLogout,
+  openSignedInTab,
 } from './support/browser-helpers.mjs'
 import { refresh } from './support/node-client.mjs'
 
@@ -174,9 +176,7 @@ test.describe('with short-lived access tokens', () => {
   test('f. two tabs with an expiring token call auth.fetch at the same time: one refresh grant in total, no invalid_grant', async ({ page, context, servers }) => {
     const { provider, api } = servers
     await signedIn(page, servers)
-    const tabB = await context.newPage()
-    await openApp(tabB, servers, '/')
-    await waitForStatus(tabB, 'authenticated')
+    const tabB = await openSignedInTab(context, servers)
     const before = await tokenValues(page, servers)
     await waitUntilExpiring(before.accessToken, LEEWAY)
     servers.resetStats()
@@ -240,9 +240,7 @@ test('g. no token leaves for a foreign origin: not to the echo server, not throu
 test('h. logout in tab A: revocation, stores emptied, tab B signed out, tab A back at /logged-out after end-session', async ({ page, context, servers }) => {
   const { provider, api } = servers
   await signedIn(page, servers)
-  const tabB = await context.newPage()
-  await openApp(tabB, servers, '/')
-  await waitForStatus(tabB, 'authenticated')
+  const tabB = await openSignedInTab(context, servers)
   const { refreshToken } = await tokenValues(page, servers)
   expect(refreshToken).toBeTruthy()
   servers.resetStats()
@@ -253,11 +251,7 @@ test('h. logout in tab A: revocation, stores emptied, tab B signed out, tab A ba
   })
   const endSessionUrl = new URL((await endSession).url())
   expect(endSessionUrl.searchParams.get('post_logout_redirect_uri')).toBe(servers.postLogoutRedirectUri)
-  await page.waitForURL((u) => u.href.startsWith(`${provider.issuer}/session/end`))
-  await page.click('#logout-yes')
-  await page.waitForURL((u) => u.origin === servers.app.origin && u.pathname === '/logged-out')
-  await waitForApp(page)
-  await waitForStatus(page, 'unauthenticated')
+  await confirmProviderLogout(page, servers)
 
   expect(provider.stats.revocations).toBeGreaterThanOrEqual(1)
   expect(provider.stats.endSessions).toBe(1)

@@ -27,6 +27,8 @@ import {
   snapshot,
   token,
   tokenStoreRecords,
+  confirmProviderLogout,
+  openSignedInTab,
 } from './support/browser-helpers.mjs'
 import { deleteDpopKey, dpopKeyRecordKeys, inspectDpopKey, jktOf, namespaceOf } from './support/dpop-helpers.mjs'
 import { callApi, createDpopKey, redeemCode, refresh } from './support/node-client.mjs'
@@ -311,11 +313,7 @@ test.describe('DPoP without nonces', () => {
     await page.evaluate(() => {
       void window.auth.logout()
     })
-    await page.waitForURL((u) => u.href.startsWith(`${provider.issuer}/session/end`))
-    await page.click('#logout-yes')
-    await page.waitForURL((u) => u.origin === servers.app.origin && u.pathname === '/logged-out')
-    await waitForApp(page)
-    await waitForStatus(page, 'unauthenticated')
+    await confirmProviderLogout(page, servers)
     expect(provider.stats.revocations).toBe(1)
 
     expect(await dpopKeyRecordKeys(page)).toEqual([])
@@ -342,9 +340,7 @@ test.describe('DPoP without nonces', () => {
 
     await deleteDpopKey(page, namespaceOf(servers))
     await reloadApp(page)
-    const tabB = await context.newPage()
-    await openApp(tabB, servers, '/')
-    await waitForStatus(tabB, 'authenticated')
+    const tabB = await openSignedInTab(context, servers)
     expect((await tokenValues(page, servers)).accessToken).toBeTruthy()
     servers.resetStats()
 

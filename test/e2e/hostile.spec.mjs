@@ -23,6 +23,8 @@ import {
   DB_NAME,
   TOKEN_STORES,
   tokenStoreRecords,
+  confirmProviderLogout,
+  openSignedInTab,
 } from './support/browser-helpers.mjs'
 import {
   call,
@@ -263,9 +265,7 @@ test.describe('a tab closed in the middle of its refresh', () => {
     test(title, async ({ page: tabA, context, servers }) => {
       const { provider, api } = servers
       await signedIn(tabA, servers)
-      const tabB = await context.newPage()
-      await openApp(tabB, servers, '/')
-      await waitForStatus(tabB, 'authenticated')
+      const tabB = await openSignedInTab(context, servers)
       const before = await tokenValues(tabB, servers)
       await waitUntilExpiring(before.accessToken, LEEWAY)
       servers.resetStats()
@@ -332,9 +332,7 @@ test.describe('logout while another tab refreshes', () => {
   test('55: logout in tab A while tab B is mid-refresh (slow token endpoint): no token survives in IndexedDB, both tabs unauthenticated, the rotated refresh token is revoked at the provider', async ({ page: tabA, context, servers }) => {
     const { provider, api } = servers
     await signedIn(tabA, servers)
-    const tabB = await context.newPage()
-    await openApp(tabB, servers, '/')
-    await waitForStatus(tabB, 'authenticated')
+    const tabB = await openSignedInTab(context, servers)
     const before = await tokenValues(tabA, servers)
     await waitUntilExpiring(before.accessToken, LEEWAY)
     servers.resetStats()
@@ -353,11 +351,7 @@ test.describe('logout while another tab refreshes', () => {
     expect(typeof rotated.refresh_token).toBe('string')
     expect(rotated.refresh_token === before.refreshToken).toBe(false)
     await endSession
-    await tabA.waitForURL((u) => u.href.startsWith(`${provider.issuer}/session/end`))
-    await tabA.click('#logout-yes')
-    await tabA.waitForURL((u) => u.origin === servers.app.origin && u.pathname === '/logged-out')
-    await waitForApp(tabA)
-    await waitForStatus(tabA, 'unauthenticated')
+    await confirmProviderLogout(tabA, servers)
 
     const bResult = await bCall
     await waitForStatus(tabB, 'unauthenticated')
@@ -538,11 +532,7 @@ test.describe('under a CSP that requires Trusted Types', () => {
     await page.evaluate(() => {
       void window.auth.logout()
     })
-    await page.waitForURL((u) => u.href.startsWith(`${provider.issuer}/session/end`))
-    await page.click('#logout-yes')
-    await page.waitForURL((u) => u.origin === servers.app.origin && u.pathname === '/logged-out')
-    await waitForApp(page)
-    await waitForStatus(page, 'unauthenticated')
+    await confirmProviderLogout(page, servers)
 
     annotate('violations elsewhere (provider pages)', rec.violations.filter((v) => !onApp([v]).length))
     expect(onApp(rec.violations)).toEqual([])

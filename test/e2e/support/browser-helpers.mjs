@@ -185,3 +185,20 @@ export async function tokenStoreRecords(page) {
   const stores = dump[DB_NAME]?.stores ?? {}
   return Object.fromEntries(TOKEN_STORES.map((s) => [s, stores[s] ?? []]))
 }
+
+/** Opens another tab of the app in the same context (shared IndexedDB) and waits for the session there. */
+export async function openSignedInTab(context, servers) {
+  const tab = await context.newPage()
+  await openApp(tab, servers, '/')
+  await waitForStatus(tab, 'authenticated')
+  return tab
+}
+
+/** After logout() left for the provider's end-session page: confirms there and waits for /logged-out, signed out. */
+export async function confirmProviderLogout(page, servers) {
+  await page.waitForURL((u) => u.href.startsWith(`${servers.provider.issuer}/session/end`))
+  await page.click('#logout-yes')
+  await page.waitForURL((u) => u.origin === servers.app.origin && u.pathname === '/logged-out')
+  await waitForApp(page)
+  await waitForStatus(page, 'unauthenticated')
+}

@@ -32,6 +32,8 @@ export function idToken(claims: Record<string, unknown>, header: Record<string, 
 export interface RecordedRequest {
   url: URL
   method: string
+  /** The fetch redirect mode the request was sent with. */
+  redirect: RequestRedirect
   headers: Headers
   body: string
 }
@@ -133,6 +135,7 @@ export function installScriptedProvider(): ScriptedProvider {
     const recorded: RecordedRequest = {
       url: new URL(request.url),
       method: request.method,
+      redirect: request.redirect,
       headers: new Headers(request.headers),
       body: request.body === null ? '' : await request.text(),
     }

@@ -1,25 +1,14 @@
 // @vitest-environment happy-dom
 import { StrictMode } from 'react'
 import type { ReactNode } from 'react'
-import { act, cleanup, render, renderHook, screen, waitFor } from '@testing-library/react'
+import { act, cleanup, render, renderHook, waitFor } from '@testing-library/react'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { OAuthError } from '../../../src/errors.js'
 import { AuthProvider, useAuth, useAuthClient } from '../../../src/react/index.js'
 import type { AuthState } from '../../../src/react/index.js'
 import { FakeClient, setLocation } from './fake-client.js'
+import { Status, statusText } from './status.js'
 
-function Status(): ReactNode {
-  const { status, user, error } = useAuth()
-  return (
-    <p data-testid="status">
-      {status}
-      {user ? ` ${user.sub}` : ''}
-      {error ? ` error:${error.code}` : ''}
-    </p>
-  )
-}
-
-const statusText = (): string => screen.getByTestId('status').textContent ?? ''
 
 beforeEach(() => setLocation('/'))
 afterEach(() => cleanup())

@@ -5,28 +5,16 @@
  */
 import 'fake-indexeddb/auto'
 import { StrictMode } from 'react'
-import type { ReactNode } from 'react'
 import { act, cleanup, render, screen, waitFor } from '@testing-library/react'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createOAuthClient } from '../../../src/index.js'
 import type { OAuthClientOptions } from '../../../src/index.js'
-import { AuthProvider, RequireAuth, useAuth } from '../../../src/react/index.js'
+import { AuthProvider, RequireAuth } from '../../../src/react/index.js'
 import { setLocation } from './fake-client.js'
+import { Status, statusText } from './status.js'
 import { ISSUER, installMockProvider } from './mock-provider.js'
 import type { MockProvider } from './mock-provider.js'
 
-function Status(): ReactNode {
-  const { status, user, error } = useAuth()
-  return (
-    <p data-testid="status">
-      {status}
-      {user ? ` ${user.sub}` : ''}
-      {error ? ` error:${error.code}` : ''}
-    </p>
-  )
-}
-
-const statusText = (): string => screen.getByTestId('status').textContent ?? ''
 
 let counter = 0
 /** Options of a fresh client: its own client id, hence its own IndexedDB namespace. */
