@@ -32,47 +32,44 @@ function fail(message: string): never {
   throw new OAuthError('configuration_error', `spa-oauth: ${message}`)
 }
 
-function parseUrl(value: unknown, name: string): URL {
-  if (typeof value !== 'string' || value === '') fail(`"${name}" is required and must be a URL string.`)
+const LOOPBACK = /^(localhost|127\.0\.0\.1|\[::1\])$/
+
+/**
+ * Parses the URL option `name`. It must be https, or http with `allowInsecure`, or (`loopbackOk`:
+ * the app's own URIs) http on a loopback host for local development (RFC 8252 §7.3).
+ */
+function parseUrl(value: unknown, name: string, allowInsecure: boolean, loopbackOk = false): URL {
+  if (typeof value !== 'string' || value === '') fail(`"${name}" is required (a URL string).`)
+  let url: URL
   try {
-    return new URL(value)
+    url = new URL(value)
   } catch {
     return fail(`"${name}" must be an absolute URL, got ${JSON.stringify(value)}.`)
   }
-}
-
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]'])
-
-function checkScheme(url: URL, name: string, allowInsecure: boolean, loopbackOk = false): void {
-  if (url.protocol === 'https:') return
-  if (url.protocol === 'http:' && allowInsecure) return
-  // The app's own URIs may be http on a loopback host (local development, RFC 8252 §7.3).
-  if (url.protocol === 'http:' && loopbackOk && LOOPBACK.has(url.hostname)) return
-  if (url.protocol === 'http:') {
-    fail(`"${name}" uses http://. Use https://, or set allowInsecureRequests: true for local development only.`)
+  const http = url.protocol === 'http:'
+  if (url.protocol !== 'https:' && !(http && (allowInsecure || (loopbackOk && LOOPBACK.test(url.hostname))))) {
+    fail(`"${name}" must be https://${http ? ' (or set allowInsecureRequests: true, for local development only)' : ''}.`)
   }
-  fail(`"${name}" must be an https:// URL, got ${url.protocol}.`)
+  return url
 }
 
-function positiveNumber(value: unknown, name: string, fallback: number): number {
+/** A number of seconds: 0 or more, or above 0 when `positive`. */
+function seconds(value: unknown, name: string, fallback: number, positive = false): number {
   if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    fail(`"${name}" must be a non-negative number of seconds.`)
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (positive && value === 0)) {
+    fail(`"${name}" must be a number of seconds${positive ? ' above 0' : ' (0 or more)'}.`)
   }
   return value
 }
 
 /**
- * Normalises an origin given in `apiOrigins`: scheme, host and port only, lower-cased, default
- * ports dropped. A value with a path, query, credentials or a non-http(s) scheme is refused.
+ * Normalises a `scope` value (single spaces, trimmed).
+ *
+ * @throws {OAuthError} `configuration_error` when it is not a non-empty string
  */
-function normaliseOrigin(value: unknown, allowInsecure: boolean): string {
-  const url = parseUrl(value, 'apiOrigins[]')
-  if (url.username || url.password || url.search || url.hash || (url.pathname !== '/' && url.pathname !== '')) {
-    fail(`"apiOrigins" entries must be bare origins like "https://api.example.com", got ${JSON.stringify(value)}.`)
-  }
-  checkScheme(url, 'apiOrigins[]', allowInsecure)
-  return url.origin
+export function normaliseScope(scope: unknown, name: string): string {
+  if (typeof scope !== 'string' || scope.trim() === '') fail(`"${name}" must be a non-empty string.`)
+  return scope.trim().split(/\s+/).join(' ')
 }
 
 /**
@@ -82,73 +79,62 @@ function normaliseOrigin(value: unknown, allowInsecure: boolean): string {
  */
 export function resolveConfig(options: OAuthClientOptions): Config {
   if (options === null || typeof options !== 'object') fail('createOAuthClient needs an options object.')
+  const { issuer, clientId, redirectUri, postLogoutRedirectUri, apiOrigins = [], storage = 'indexeddb' } = options
   const allowInsecureRequests = options.allowInsecureRequests === true
 
-  const issuerUrl = parseUrl(options.issuer, 'issuer')
-  checkScheme(issuerUrl, 'issuer', allowInsecureRequests)
+  const issuerUrl = parseUrl(issuer, 'issuer', allowInsecureRequests)
   if (issuerUrl.search || issuerUrl.hash) fail('"issuer" must not have a query or fragment.')
-
-  if (typeof options.clientId !== 'string' || options.clientId.trim() === '') {
-    fail('"clientId" is required: the client_id registered at the provider.')
-  }
-
-  const redirect = parseUrl(options.redirectUri, 'redirectUri')
-  checkScheme(redirect, 'redirectUri', allowInsecureRequests, true)
-  if (options.redirectUri.includes('#')) fail('"redirectUri" must not contain a fragment (#).')
-
-  let postLogoutRedirectUri: string | undefined
-  if (options.postLogoutRedirectUri !== undefined) {
-    const url = parseUrl(options.postLogoutRedirectUri, 'postLogoutRedirectUri')
-    checkScheme(url, 'postLogoutRedirectUri', allowInsecureRequests, true)
-    postLogoutRedirectUri = options.postLogoutRedirectUri
-  }
-
-  const scope = options.scope ?? DEFAULT_SCOPE
-  if (typeof scope !== 'string' || scope.trim() === '') fail('"scope" must be a non-empty string.')
-
-  const resources = normaliseResources(options.resource, 'resource')
-
-  if (options.apiOrigins !== undefined && !Array.isArray(options.apiOrigins)) {
-    fail('"apiOrigins" must be an array of origins.')
-  }
-  const apiOrigins = new Set((options.apiOrigins ?? []).map((o) => normaliseOrigin(o, allowInsecureRequests)))
-
-  const storage = options.storage ?? 'indexeddb'
+  if (typeof clientId !== 'string' || clientId.trim() === '') fail('"clientId" is required.')
+  parseUrl(redirectUri, 'redirectUri', allowInsecureRequests, true)
+  if (redirectUri.includes('#')) fail('"redirectUri" must not contain a fragment.')
+  if (postLogoutRedirectUri !== undefined) parseUrl(postLogoutRedirectUri, 'postLogoutRedirectUri', allowInsecureRequests, true)
+  if (!Array.isArray(apiOrigins)) fail('"apiOrigins" must be an array of origins.')
   if (storage !== 'indexeddb' && storage !== 'memory') fail('"storage" must be "indexeddb" or "memory".')
-
-  const timeout = positiveNumber(options.requestTimeoutSeconds, 'requestTimeoutSeconds', 15)
-  if (timeout === 0) fail('"requestTimeoutSeconds" must be greater than 0.')
 
   return {
     // The issuer is used exactly as configured: discovery compares it byte for byte (RFC 8414 §3.3).
-    issuer: options.issuer,
-    clientId: options.clientId,
-    redirectUri: options.redirectUri,
+    issuer,
+    clientId,
+    redirectUri,
     postLogoutRedirectUri,
-    scope: scope.trim().split(/\s+/).join(' '),
-    resources,
-    apiOrigins,
+    scope: normaliseScope(options.scope ?? DEFAULT_SCOPE, 'scope'),
+    resources: normaliseResources(options.resource, 'resource'),
+    // Bare origins only: a path, query, fragment or credentials would suggest a finer match than the origin.
+    apiOrigins: new Set(
+      apiOrigins.map((value) => {
+        const url = parseUrl(value, 'apiOrigins[]', allowInsecureRequests)
+        if (url.username || url.password || url.search || url.hash || url.pathname !== '/') {
+          fail(`"apiOrigins" entries must be bare origins like "https://api.example.com", got ${JSON.stringify(value)}.`)
+        }
+        return url.origin
+      }),
+    ),
     dpop: options.dpop === true,
     storage,
-    refreshLeewayMs: positiveNumber(options.refreshLeewaySeconds, 'refreshLeewaySeconds', 30) * 1000,
+    refreshLeewayMs: seconds(options.refreshLeewaySeconds, 'refreshLeewaySeconds', 30) * 1000,
     allowInsecureRequests,
-    requestTimeoutMs: timeout * 1000,
+    requestTimeoutMs: seconds(options.requestTimeoutSeconds, 'requestTimeoutSeconds', 15, true) * 1000,
     pushedAuthorizationRequests: options.pushedAuthorizationRequests === true,
-    namespace: `${options.issuer}|${options.clientId}`,
+    namespace: `${issuer}|${clientId}`,
   }
 }
 
 /**
- * Validates a resource indicator option (RFC 8707 §2: absolute URI, no fragment).
+ * Validates a resource indicator option (RFC 8707 §2: absolute URI, no fragment). Any scheme is
+ * allowed (indicators may be URNs).
  *
  * @throws {OAuthError} `configuration_error`
  */
 export function normaliseResources(value: unknown, name: string): string[] {
   if (value === undefined) return []
-  const list = Array.isArray(value) ? value : [value]
-  return list.map((r) => {
-    const url = parseUrl(r, name)
-    if (url.hash) fail(`"${name}" must not contain a fragment (RFC 8707).`)
-    return r as string
+  return (Array.isArray(value) ? value : [value]).map((r) => {
+    let url: URL | undefined
+    try {
+      url = new URL(r as string)
+    } catch {
+      // reported below
+    }
+    if (typeof r !== 'string' || !url || url.hash) fail(`"${name}" must be an absolute URI without a fragment (RFC 8707).`)
+    return r
   })
 }

@@ -30,16 +30,36 @@ export interface GrantResult {
   claims: User | undefined
 }
 
-function additional(resource: string | undefined, scope?: string): Record<string, string> | undefined {
-  const params: Record<string, string> = {}
-  if (resource !== undefined) params['resource'] = resource
-  if (scope !== undefined) params['scope'] = scope
-  return Object.keys(params).length > 0 ? params : undefined
-}
-
 function claimsOf(tokens: oauth.TokenEndpointResponse): User | undefined {
   const claims = oauth.getValidatedIdTokenClaims(tokens)
   return claims ? (Object.freeze({ ...claims }) as unknown as User) : undefined
+}
+
+/**
+ * Sends a grant with the options every grant carries (timeout, `resource` and `scope` when given,
+ * the DPoP proof), retries once on a DPoP nonce demand, and maps failures to `OAuthError`.
+ */
+async function grant(
+  what: string,
+  params: { resource: string | undefined; scope?: string | undefined; dpop: oauth.DPoPHandle | undefined },
+  send: (as: oauth.AuthorizationServer, client: oauth.Client, options: oauth.TokenEndpointRequestOptions) => Promise<oauth.TokenEndpointResponse>,
+  provider: Provider,
+): Promise<oauth.TokenEndpointResponse> {
+  const as = await provider.metadata()
+  const additionalParameters: Record<string, string> = {}
+  if (params.resource !== undefined) additionalParameters['resource'] = params.resource
+  if (params.scope !== undefined) additionalParameters['scope'] = params.scope
+  try {
+    return await withDpopNonceRetry(() =>
+      send(as, provider.client(as), {
+        ...provider.requestOptions(),
+        additionalParameters,
+        ...(params.dpop ? { DPoP: params.dpop } : {}),
+      }),
+    )
+  } catch (e) {
+    throw toOAuthError(e, what, 'invalid_token_response')
+  }
 }
 
 /** Redeems an authorization code. */
@@ -55,37 +75,16 @@ export async function exchangeCode(
     dpop: oauth.DPoPHandle | undefined
   },
 ): Promise<GrantResult> {
-  const as = await provider.metadata()
-  const client = provider.client(as)
-  const openid = request.scope.split(' ').includes('openid')
   const sentAt = Date.now()
-  let tokens: oauth.TokenEndpointResponse
-  try {
-    tokens = await withDpopNonceRetry(async () => {
-      const additionalParameters = additional(request.resource)
-      const response = await oauth.authorizationCodeGrantRequest(
-        as,
-        client,
-        oauth.None(),
-        request.params,
-        request.redirectUri,
-        request.codeVerifier,
-        {
-          ...provider.requestOptions(),
-          ...(additionalParameters ? { additionalParameters } : {}),
-          ...(request.dpop ? { DPoP: request.dpop } : {}),
-        },
-      )
-      return oauth.processAuthorizationCodeResponse(as, client, response, {
-        expectedNonce: request.nonce ?? oauth.expectNoNonce,
-        requireIdToken: openid,
-      })
-    })
-  } catch (e) {
-    throw toOAuthError(e, 'code exchange', 'invalid_token_response')
-  }
-  const accepted = acceptTokens(tokens, { dpop: request.dpop !== undefined, scope: request.scope }, sentAt)
-  return { tokens: accepted, claims: claimsOf(tokens) }
+  const tokens = await grant('code exchange', { resource: request.resource, dpop: request.dpop }, async (as, client, options) =>
+    oauth.processAuthorizationCodeResponse(
+      as,
+      client,
+      await oauth.authorizationCodeGrantRequest(as, client, oauth.None(), request.params, request.redirectUri, request.codeVerifier, options),
+      { expectedNonce: request.nonce ?? oauth.expectNoNonce, requireIdToken: request.scope.split(' ').includes('openid') },
+    ),
+  provider)
+  return { tokens: acceptTokens(tokens, { dpop: request.dpop !== undefined, scope: request.scope }, sentAt), claims: claimsOf(tokens) }
 }
 
 function sameAudience(a: unknown, b: unknown): boolean {
@@ -130,23 +129,10 @@ export async function refreshTokens(
     dpop: oauth.DPoPHandle | undefined
   },
 ): Promise<RefreshGrantResult> {
-  const as = await provider.metadata()
-  const client = provider.client(as)
   const sentAt = Date.now()
-  let tokens: oauth.TokenEndpointResponse
-  try {
-    tokens = await withDpopNonceRetry(async () => {
-      const additionalParameters = additional(request.resource, request.scope)
-      const response = await oauth.refreshTokenGrantRequest(as, client, oauth.None(), request.refreshToken, {
-        ...provider.requestOptions(),
-        ...(additionalParameters ? { additionalParameters } : {}),
-        ...(request.dpop ? { DPoP: request.dpop } : {}),
-      })
-      return oauth.processRefreshTokenResponse(as, client, response)
-    })
-  } catch (e) {
-    throw toOAuthError(e, 'refresh', 'invalid_token_response')
-  }
+  const tokens = await grant('refresh', request, async (as, client, options) =>
+    oauth.processRefreshTokenResponse(as, client, await oauth.refreshTokenGrantRequest(as, client, oauth.None(), request.refreshToken, options)),
+  provider)
   const accepted = acceptTokens(tokens, { dpop: request.dpop !== undefined, scope: request.scope ?? request.session.scope }, sentAt)
   const claims = claimsOf(tokens)
   if (!claims || tokens.id_token === undefined) return { tokens: accepted, session: undefined }

@@ -7,10 +7,10 @@
  */
 import * as oauth from 'oauth4webapi'
 import type { Config } from '../config.js'
-import { normaliseResources } from '../config.js'
+import { normaliseResources, normaliseScope } from '../config.js'
 import type { DpopKeys } from '../dpop/keys.js'
 import { OAuthError } from '../errors.js'
-import { toOAuthError } from '../provider/errors.js'
+import { redact, toOAuthError } from '../provider/errors.js'
 import { withDpopNonceRetry } from '../provider/grants.js'
 import type { Provider } from '../provider/provider.js'
 import { RECORD_VERSION } from '../store/records.js'
@@ -54,18 +54,13 @@ function invalid(message: string): OAuthError {
 /** Validates `login()` options. */
 function checkOptions(options: LoginOptions): void {
   if (typeof options !== 'object' || options === null) throw invalid('options must be an object')
-  for (const name of ['returnTo', 'scope', 'prompt', 'loginHint'] as const) {
-    const v = options[name]
-    if (v !== undefined && typeof v !== 'string') throw invalid(`"${name}" must be a string`)
+  for (const name of ['returnTo', 'prompt', 'loginHint'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'string') throw invalid(`"${name}" must be a string`)
   }
-  if (options.scope !== undefined && options.scope.trim() === '') throw invalid('"scope" must not be empty')
-  const extra = options.extraParams
-  if (extra !== undefined) {
-    if (typeof extra !== 'object' || extra === null) throw invalid('"extraParams" must be an object of strings')
-    for (const [k, v] of Object.entries(extra)) {
-      if (RESERVED.has(k)) throw invalid(`"extraParams.${k}" is set by the SDK and cannot be overridden`)
-      if (typeof v !== 'string') throw invalid(`"extraParams.${k}" must be a string`)
-    }
+  const extra = options.extraParams ?? {}
+  if (typeof extra !== 'object' || extra === null) throw invalid('"extraParams" must be an object of strings')
+  for (const [k, v] of Object.entries(extra)) {
+    if (RESERVED.has(k) || typeof v !== 'string') throw invalid(`"extraParams.${k}" must be a string and not a parameter the SDK sets`)
   }
 }
 
@@ -77,13 +72,11 @@ export async function startLogin(deps: AuthorizeDeps, options: LoginOptions = {}
   if (origin === undefined) throw invalid('login() needs a browser page')
 
   const as = await provider.metadata()
-  if (typeof as.authorization_endpoint !== 'string') {
-    throw new OAuthError('configuration_error', 'login: the provider has no authorization_endpoint')
-  }
+  if (typeof as.authorization_endpoint !== 'string') throw invalid('the provider has no authorization_endpoint')
   const client = provider.client(as)
   await transactions.purge().catch(() => undefined)
 
-  const scope = options.scope === undefined ? config.scope : options.scope.trim().split(/\s+/).join(' ')
+  const scope = options.scope === undefined ? config.scope : normaliseScope(options.scope, 'login scope')
   const resources = options.resource === undefined ? [...config.resources] : normaliseResources(options.resource, 'login resource')
   let returnTo = currentPath()
   if (options.returnTo !== undefined) {
@@ -140,13 +133,13 @@ export async function startLogin(deps: AuthorizeDeps, options: LoginOptions = {}
   try {
     await transactions.put(txn)
   } catch (e) {
-    throw new OAuthError('storage_error', 'login: the transaction could not be stored', { cause: e instanceof Error ? { name: e.name, message: e.message } : undefined })
+    throw new OAuthError('storage_error', 'login: the transaction could not be stored', { cause: redact(e) })
   }
 
   const url = new URL(as.authorization_endpoint)
   if (config.pushedAuthorizationRequests || as.require_pushed_authorization_requests === true) {
     if (typeof as.pushed_authorization_request_endpoint !== 'string') {
-      throw new OAuthError('configuration_error', 'login: PAR was requested but the provider has no pushed_authorization_request_endpoint')
+      throw invalid('the provider has no pushed_authorization_request_endpoint (PAR)')
     }
     let requestUri: string
     try {

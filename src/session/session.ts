@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Config } from '../config.js'
+import { normaliseScope, type Config } from '../config.js'
 import { OAuthError } from '../errors.js'
 import { redact } from '../provider/errors.js'
 import type { AcceptedTokens } from '../provider/token-response.js'
@@ -80,10 +80,6 @@ export interface SessionDeps {
   channel: TabChannel
   lock: WithLock
   refreshGrant: RefreshGrant
-}
-
-function normaliseScope(scope: string): string {
-  return scope.trim().split(/\s+/).join(' ')
 }
 
 /** Builds the access-token record of a token response. */
@@ -228,20 +224,16 @@ export function createSession(deps: SessionDeps): Session {
     }
   }
 
-  async function slowPath(options: GetAccessTokenOptions): Promise<string> {
+  async function slowPath(resource: string | undefined, scopeParam: string | undefined, force: boolean): Promise<string> {
     await ready
     const s = store.cachedSession() ?? (await store.loadSession())
     if (!s) throw new OAuthError('login_required', 'there is no session: sign in first')
-    const resource = options.resource ?? config.resources[0]
-    const scopeParam = options.scope === undefined ? undefined : normaliseScope(options.scope)
     const key = accessKey(config.namespace, resource, scopeParam ?? s.scope)
-    if (!options.forceRefresh) {
-      const stored = store.cachedAccess(key) ?? (await store.readAccess(key))
-      if (fresh(stored)) return stored.token
-    }
+    const known = store.cachedAccess(key) ?? (await store.readAccess(key))
+    if (!force && fresh(known)) return known.token
     // With forceRefresh, the token to replace is the one this tab knows, else the stored one
     // (right after a reload the memory cache is still empty).
-    const stale = options.forceRefresh ? (store.cachedAccess(key) ?? (await store.readAccess(key)))?.token : undefined
+    const stale = force ? known?.token : undefined
     // No await between this check and inflight.set: concurrent callers share one refresh.
     const running = inflight.get(key)
     if (running) return running
@@ -258,38 +250,36 @@ export function createSession(deps: SessionDeps): Session {
     ready,
 
     getAccessToken(options) {
-      // Hottest path: no options, a cached token of the current session outside the leeway.
-      if (options === undefined) {
-        const s = store.cachedSession()
-        if (s !== undefined) {
+      let resource = config.resources[0]
+      let scope: string | undefined
+      let force = false
+      if (options !== undefined) {
+        try {
+          if (typeof options !== 'object' || options === null || (options.resource !== undefined && typeof options.resource !== 'string')) {
+            throw new OAuthError('configuration_error', 'getAccessToken: options must be { resource?, scope?, forceRefresh? }')
+          }
+          if (options.scope !== undefined) scope = normaliseScope(options.scope, 'getAccessToken scope')
+        } catch (e) {
+          return Promise.reject(e)
+        }
+        resource = options.resource ?? resource
+        force = options.forceRefresh === true
+      }
+      // Hot path: memory only, and for the default token (no options) not even a string built.
+      const s = store.cachedSession()
+      if (s !== undefined && !force) {
+        let key: string
+        if (resource === config.resources[0] && scope === undefined) {
           if (s !== defaultKeyOf) {
-            defaultKey = accessKey(config.namespace, config.resources[0], s.scope)
+            defaultKey = accessKey(config.namespace, resource, s.scope)
             defaultKeyOf = s
           }
-          const hit = store.cachedAccess(defaultKey)
-          if (fresh(hit)) return Promise.resolve(hit.token)
-        }
-        return slowPath({})
+          key = defaultKey
+        } else key = accessKey(config.namespace, resource, scope ?? s.scope)
+        const hit = store.cachedAccess(key)
+        if (fresh(hit)) return Promise.resolve(hit.token)
       }
-      if (typeof options !== 'object' || options === null) {
-        return Promise.reject(new OAuthError('configuration_error', 'getAccessToken: options must be an object'))
-      }
-      if (
-        (options.resource !== undefined && typeof options.resource !== 'string') ||
-        (options.scope !== undefined && (typeof options.scope !== 'string' || options.scope.trim() === ''))
-      ) {
-        return Promise.reject(new OAuthError('configuration_error', 'getAccessToken: resource and scope must be non-empty strings'))
-      }
-      // Hot path: memory only.
-      if (!options.forceRefresh) {
-        const s = store.cachedSession()
-        if (s) {
-          const scope = options.scope === undefined ? s.scope : normaliseScope(options.scope)
-          const hit = store.cachedAccess(accessKey(config.namespace, options.resource ?? config.resources[0], scope))
-          if (fresh(hit)) return Promise.resolve(hit.token)
-        }
-      }
-      return slowPath(options)
+      return slowPath(resource, scope, force)
     },
 
     async signIn({ session: s, tokens, resource }) {

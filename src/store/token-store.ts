@@ -63,6 +63,14 @@ export function createTokenStore(backend: Backend, namespace: string): TokenStor
     return backend.keys('access_tokens', prefix)
   }
 
+  /** Writes `ops` and then `write`, in one atomic batch. */
+  function save(ops: WriteOp[], write: TokenWrite): Promise<void> {
+    if (write.session) ops.push({ store: 'id_tokens', key: namespace, value: write.session })
+    if (write.refresh !== undefined) ops.push({ store: 'refresh_tokens', key: namespace, value: write.refresh ?? undefined })
+    if (write.access) ops.push({ store: 'access_tokens', key: write.access.key, value: write.access.record })
+    return backend.write(ops)
+  }
+
   function cacheWrite(write: TokenWrite): void {
     if (write.session) session = write.session
     if (write.access) access.set(write.access.key, write.access.record)
@@ -95,28 +103,16 @@ export function createTokenStore(backend: Backend, namespace: string): TokenStor
 
     async saveSignIn(write) {
       const previous = await backend.get<unknown>('id_tokens', namespace)
-      const ops: WriteOp[] = []
       const sameUser = isCurrent<SessionRecord>(previous) && previous.sub === write.session.sub
-      if (!sameUser) {
-        for (const key of await accessKeys()) ops.push({ store: 'access_tokens', key })
-        ops.push({ store: 'refresh_tokens', key: namespace })
-      }
-      ops.push({ store: 'id_tokens', key: namespace, value: write.session })
-      if (write.refresh === null) ops.push({ store: 'refresh_tokens', key: namespace })
-      else if (write.refresh) ops.push({ store: 'refresh_tokens', key: namespace, value: write.refresh })
-      if (write.access) ops.push({ store: 'access_tokens', key: write.access.key, value: write.access.record })
-      await backend.write(ops)
+      // A different user: every token of the previous one (all audiences) goes in the same batch.
+      const ops: WriteOp[] = sameUser ? [] : [...(await accessKeys()).map((key) => ({ store: 'access_tokens' as const, key })), { store: 'refresh_tokens', key: namespace }]
+      await save(ops, write)
       if (!sameUser) access.clear()
       cacheWrite(write)
     },
 
     async saveRefresh(write) {
-      const ops: WriteOp[] = []
-      if (write.session) ops.push({ store: 'id_tokens', key: namespace, value: write.session })
-      if (write.refresh === null) ops.push({ store: 'refresh_tokens', key: namespace })
-      else if (write.refresh) ops.push({ store: 'refresh_tokens', key: namespace, value: write.refresh })
-      if (write.access) ops.push({ store: 'access_tokens', key: write.access.key, value: write.access.record })
-      await backend.write(ops)
+      await save([], write)
       cacheWrite(write)
     },
 
