@@ -24,6 +24,7 @@ export const TERSER_OPTIONS = { format: { comments: false }, ecma: 2020, module:
 export const ENTRIES = [
   { id: 'spa-oauth', label: 'spa-oauth (core, DPoP + cross-tab incl.)', pkg: null, file: 'spa-oauth.js' },
   { id: 'floor', label: 'floor: oauth4webapi + idb-keyval, no SDK', pkg: null, file: 'floor.js' },
+  { id: 'floor-dpop', label: 'floor with DPoP (same, plus DPoP)', pkg: null, file: 'floor-dpop.js' },
   { id: 'oidc-client-ts', label: 'oidc-client-ts', pkg: 'oidc-client-ts', file: 'oidc-client-ts.js' },
   { id: 'auth0-spa-js', label: '@auth0/auth0-spa-js', pkg: '@auth0/auth0-spa-js', file: 'auth0-spa-js.js' },
   { id: 'msal-browser', label: '@azure/msal-browser', pkg: '@azure/msal-browser', file: 'msal-browser.js' },
@@ -115,7 +116,7 @@ export async function measureSizes({ log = console.log } = {}) {
     for (const c of result.chunks) writeFileSync(path.join(WORK, `${e.id}--${c.fileName}`), c.code)
     const version = e.pkg
       ? versionOf(e.pkg)
-      : e.id === 'floor'
+      : e.id.startsWith('floor')
         ? `oauth4webapi ${versionOf('oauth4webapi')}, idb-keyval ${versionOf('idb-keyval')}`
         : `${JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')).version} (dist/)`
     rows.push({
@@ -135,13 +136,22 @@ export async function measureSizes({ log = console.log } = {}) {
   const KB = 1024
   const core = by['spa-oauth'].total.gzip
   const floor = by.floor.total.gzip
+  const floorDpop = by['floor-dpop'].total.gzip
   const reactAdds = by['spa-oauth-react'].total.gzip - core
   const budgets = [
     { name: 'spa-oauth gzip ≤ 11 KB', value: core, limit: 11 * KB, pass: core <= 11 * KB },
     { name: 'spa-oauth gzip ≤ floor + 3.8 KB', value: core - floor, limit: 3.8 * KB, pass: core - floor <= 3.8 * KB, detail: `floor ${floor} B, over floor ${core - floor} B` },
     { name: 'React entry adds ≤ 1.5 KB gzip over the core', value: reactAdds, limit: 1.5 * KB, pass: reactAdds <= 1.5 * KB },
   ]
+  // Not a budget of the issue: what the 11 KB budget leaves once DPoP itself is paid for.
+  const context = {
+    floorDpop,
+    dpopCost: floorDpop - floor,
+    overFloorDpop: core - floorDpop,
+    leftUnder11KB: 11 * KB - floorDpop,
+  }
   return {
+    context,
     tool: {
       rollup: ROLLUP_VERSION,
       terser: versionOf('terser'),
