@@ -85,9 +85,13 @@ export async function signedIn(page, servers, opts) {
 /** Every IndexedDB database of the page's origin, every store, every record (CryptoKeys summarised). */
 export function dumpIndexedDb(page) {
   return page.evaluate(async () => {
-    const req = (r) => new Promise((resolve, reject) => {
-      r.onsuccess = () => resolve(r.result)
-      r.onerror = () => reject(r.error)
+    // A request that never settles (an open blocked behind a deletion in progress) fails after
+    // 10 s and says which step hung, instead of eating the whole test timeout.
+    const req = (r, step) => new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`dumpIndexedDb: ${step} did not settle within 10 s`)), 10_000)
+      r.onsuccess = () => (clearTimeout(timer), resolve(r.result))
+      r.onerror = () => (clearTimeout(timer), reject(r.error))
+      r.onblocked = () => (clearTimeout(timer), reject(new Error(`dumpIndexedDb: ${step} was blocked by another connection`)))
     })
     const safe = (v) => {
       if (v === null || typeof v !== 'object') return typeof v === 'bigint' ? String(v) : v
@@ -103,12 +107,16 @@ export function dumpIndexedDb(page) {
       return o
     }
     const out = {}
-    for (const { name, version } of await indexedDB.databases()) {
-      const db = await req(indexedDB.open(name))
+    const list = await Promise.race([
+      indexedDB.databases(),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('dumpIndexedDb: indexedDB.databases() did not settle within 10 s')), 10_000)),
+    ])
+    for (const { name, version } of list) {
+      const db = await req(indexedDB.open(name), `indexedDB.open(${name})`)
       const stores = {}
       for (const storeName of Array.from(db.objectStoreNames)) {
         const store = db.transaction(storeName, 'readonly').objectStore(storeName)
-        const [keys, values] = await Promise.all([req(store.getAllKeys()), req(store.getAll())])
+        const [keys, values] = await Promise.all([req(store.getAllKeys(), `${storeName}.getAllKeys`), req(store.getAll(), `${storeName}.getAll`)])
         stores[storeName] = keys.map((key, i) => ({ key: safe(key), value: safe(values[i]) }))
       }
       db.close()
