@@ -70,6 +70,8 @@ export async function exchangeCode(
     redirectUri: string
     codeVerifier: string
     nonce: string | undefined
+    /** The `max_age` of the authorization request: `auth_time` must then be present and recent enough. */
+    maxAge?: number | undefined
     resource: string | undefined
     scope: string
     dpop: oauth.DPoPHandle | undefined
@@ -81,7 +83,11 @@ export async function exchangeCode(
       as,
       client,
       await oauth.authorizationCodeGrantRequest(as, client, oauth.None(), request.params, request.redirectUri, request.codeVerifier, options),
-      { expectedNonce: request.nonce ?? oauth.expectNoNonce, requireIdToken: request.scope.split(' ').includes('openid') },
+      {
+        expectedNonce: request.nonce ?? oauth.expectNoNonce,
+        requireIdToken: request.scope.split(' ').includes('openid'),
+        ...(request.maxAge === undefined ? {} : { maxAge: request.maxAge }),
+      },
     ),
   provider)
   return { tokens: acceptTokens(tokens, { dpop: request.dpop !== undefined, scope: request.scope }, sentAt), claims: claimsOf(tokens) }

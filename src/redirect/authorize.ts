@@ -62,6 +62,7 @@ function checkOptions(options: LoginOptions): void {
   for (const [k, v] of Object.entries(extra)) {
     if (RESERVED.has(k) || typeof v !== 'string') throw invalid(`"extraParams.${k}" must be a string and not a parameter the SDK sets`)
   }
+  if (extra['max_age'] !== undefined && !/^\d{1,10}$/.test(extra['max_age'])) throw invalid('"extraParams.max_age" must be a number of seconds')
 }
 
 /** Starts a sign-in. Resolves never: the page navigates to the provider. */
@@ -129,6 +130,8 @@ export async function startLogin(deps: AuthorizeDeps, options: LoginOptions = {}
     createdAt: now,
     expiresAt: now + TRANSACTION_LIFETIME_MS,
     dpopJkt,
+    // Sent as max_age: the ID token's auth_time is then checked against it (OIDC Core §3.1.2.1).
+    maxAge: options.extraParams?.['max_age'] === undefined ? undefined : Number(options.extraParams['max_age']),
   }
   try {
     await transactions.put(txn)

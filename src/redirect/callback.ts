@@ -115,6 +115,7 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
       redirectUri: txn.redirectUri,
       codeVerifier: txn.codeVerifier,
       nonce: txn.nonce,
+      maxAge: txn.maxAge,
       resource,
       scope: txn.scope,
       dpop,

@@ -28,6 +28,8 @@ export interface Transaction {
   expiresAt: number
   /** The DPoP key thumbprint sent as `dpop_jkt`, when DPoP is on. */
   dpopJkt: string | undefined
+  /** The `max_age` sent (through `extraParams`), in seconds. */
+  maxAge?: number | undefined
 }
 
 interface CompletedMarker {

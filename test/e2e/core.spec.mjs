@@ -355,3 +355,18 @@ test('k. the user cancels at the provider: authorization_error with error access
   expect((await readTokens(page, servers)).transactions, 'the transaction outlived its callback').toEqual([])
   await waitForStatus(page, 'unauthenticated')
 })
+
+test('l. checklist 29: login with extraParams.max_age: the provider asks for the password again and the ID token auth_time passes the max_age check', async ({ page, servers }) => {
+  const { provider } = servers
+  await signedIn(page, servers)
+  // Two seconds later, max_age=1: the provider's session is too old, so it shows its form again
+  // (signIn waits for that form) and the ID token carries auth_time, which the SDK checks.
+  await page.waitForTimeout(2_000)
+  const before = Math.floor(Date.now() / 1000)
+  const { result, authorizationUrl } = await signIn(page, servers, { extraParams: { max_age: '1' } })
+  expect(new URL(authorizationUrl).searchParams.get('max_age')).toBe('1')
+  expect(result).toMatchObject({ ok: true, user: { sub: 'alice' } })
+  expect(result.user.auth_time).toBeGreaterThanOrEqual(before - 1)
+  expect(provider.stats.logins.ok).toBe(2)
+  await waitForStatus(page, 'authenticated')
+})

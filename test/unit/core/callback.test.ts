@@ -324,3 +324,40 @@ describe('token responses that must be refused (checklist 13-27), each storing n
     await expectNothingStoredFor(p)
   })
 })
+
+describe('checklist 29: max_age (sent through extraParams) is enforced on the ID token auth_time', () => {
+  const nowSeconds = () => Math.floor(Date.now() / 1000)
+  const withMaxAge = { extraParams: { max_age: '60' } }
+
+  it('a recent auth_time passes, and max_age is on the authorization request', async () => {
+    const authorization = await startLogin(auth, p, withMaxAge)
+    expect(authorization.searchParams.get('max_age')).toBe('60')
+    p.token = () => json(p.tokens({ id_token: idToken(p.claims({ auth_time: nowSeconds() - 10 })) }))
+    await expect(auth.handleRedirectCallback(callbackUrl(p))).resolves.toMatchObject({ user: { sub: 'alice' } })
+  })
+
+  it.each([
+    ['an auth_time older than max_age', () => ({ auth_time: nowSeconds() - 3600 })],
+    ['no auth_time at all', () => ({ auth_time: undefined })],
+  ])('%s: invalid_token_response, nothing stored, signed out', async (_name, claims) => {
+    await startLogin(auth, p, withMaxAge)
+    p.token = () => json(p.tokens({ id_token: idToken(p.claims(claims())) }))
+    const e = await failure(auth.handleRedirectCallback(callbackUrl(p)))
+    expect(e.code).toBe('invalid_token_response')
+    expect(await dumpNamespace(p.clientId, ['access_tokens', 'id_tokens', 'refresh_tokens'])).toEqual({})
+    expect(auth.getSnapshot().status).toBe('unauthenticated')
+  })
+
+  it('without max_age an old auth_time is accepted (nothing was asked)', async () => {
+    await startLogin(auth, p)
+    p.token = () => json(p.tokens({ id_token: idToken(p.claims({ auth_time: nowSeconds() - 86_400 })) }))
+    await expect(auth.handleRedirectCallback(callbackUrl(p))).resolves.toMatchObject({ user: { sub: 'alice' } })
+  })
+
+  it('a max_age that is not a number of seconds is a configuration_error and nothing navigates', async () => {
+    const before = p.navigations.length
+    const e = await failure(auth.login({ extraParams: { max_age: '1h' } }))
+    expect(e.code).toBe('configuration_error')
+    expect(p.navigations.length).toBe(before)
+  })
+})
