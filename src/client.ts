@@ -65,7 +65,7 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
     })
     // Asynchronous, so a listener attached right after createOAuthClient sees it.
     setTimeout(() => emitter.emit('storage_fallback', { error }), 0)
-  })
+  }, () => session.resync())
   const store = createTokenStore(backend, config.namespace)
   const transactions = createTransactionStore(backend, config.namespace)
   const lock = createLock()

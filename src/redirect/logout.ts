@@ -45,7 +45,8 @@ export async function logout(deps: LogoutDeps, options: LogoutOptions = {}): Pro
     throw new OAuthError('configuration_error', 'logout: options must be an object')
   }
   const target = landing(deps.config, options.returnTo)
-  const { refreshToken, idToken } = await deps.session.signOut()
+  const { refreshToken, idToken, error } = await deps.session.signOut()
+  if (error) deps.report(error)
 
   let as: oauth.AuthorizationServer | undefined
   try {

@@ -56,8 +56,11 @@ export interface Session {
   readonly ready: Promise<void>
   getAccessToken(options?: GetAccessTokenOptions): Promise<string>
   signIn(data: SignIn): Promise<void>
-  /** Ends the session locally (in every tab). Returns what logout still needs to send. */
-  signOut(): Promise<{ refreshToken: string | undefined; idToken: string | undefined }>
+  /**
+   * Ends the session locally (in every tab). Returns what logout still needs to send, and a
+   * `storage_error` when the stores could not be wiped (the session has ended all the same).
+   */
+  signOut(): Promise<{ refreshToken: string | undefined; idToken: string | undefined; error?: OAuthError }>
   /** Keeps the status at `loading` (a callback is being handled) until {@link Session.settle}. */
   hold(): object
   /** Ends a hold (only the latest, when `token` is given) and publishes the session, with `error` if signed out. */
@@ -69,6 +72,11 @@ export interface Session {
    * `session_expired` here and in other tabs. Returns the `login_required` error to throw.
    */
   expire(cause: OAuthError): Promise<OAuthError>
+  /**
+   * Re-reads the store after it changed under the page (IndexedDB cleared or reopened). A session
+   * that is gone from it ends here: `unauthenticated` and `session_expired`.
+   */
+  resync(): void
 }
 
 /** Dependencies of {@link createSession}. */
@@ -104,6 +112,12 @@ export function createSession(deps: SessionDeps): Session {
   /** Bumped whenever the session ends: a refresh that started before must not write after. */
   let epoch = 0
   let holding: object | undefined
+  /**
+   * Set when logout could not wipe the store: what is left there belongs to a session that ended,
+   * so nothing is read from it (and the wipe is tried again) until a wipe succeeds or a sign-in.
+   */
+  let wipePending = false
+  const retryWipe = () => store.clear().then(() => void (wipePending = false), () => undefined)
   /** The access-token key of `getAccessToken()` without options, for the session it was built for. */
   let defaultKey = ''
   let defaultKeyOf: SessionRecord | undefined
@@ -155,17 +169,23 @@ export function createSession(deps: SessionDeps): Session {
     store.dropCache()
     if (message.type === 'logout' || message.type === 'expired') {
       ended()
-      void store.loadSession().then(() => {
+      store.loadSession().catch(() => undefined).then(() => {
         publish(undefined)
         if (message.type === 'logout') emitter.emit('logout', {})
         else emitter.emit('session_expired', { error: new OAuthError('login_required', 'the session ended in another tab') })
       })
       return
     }
-    void store.loadSession().then((s) => {
-      publish(s)
-      if (message.type === 'login') emitter.emit('login', { user: userOf(s) })
-    })
+    // Another tab signed in: its write replaced what a failed wipe left here.
+    if (message.type === 'login') wipePending = false
+    if (wipePending) return
+    store.loadSession().then(
+      (s) => {
+        publish(s)
+        if (message.type === 'login') emitter.emit('login', { user: userOf(s) })
+      },
+      () => undefined,
+    )
   })
 
   async function refreshLocked(
@@ -226,7 +246,8 @@ export function createSession(deps: SessionDeps): Session {
 
   async function slowPath(resource: string | undefined, scopeParam: string | undefined, force: boolean): Promise<string> {
     await ready
-    const s = store.cachedSession() ?? (await store.loadSession())
+    if (wipePending) await retryWipe()
+    const s = wipePending ? undefined : (store.cachedSession() ?? (await store.loadSession()))
     if (!s) throw new OAuthError('login_required', 'there is no session: sign in first')
     const key = accessKey(config.namespace, resource, scopeParam ?? s.scope)
     const known = store.cachedAccess(key) ?? (await store.readAccess(key))
@@ -279,15 +300,20 @@ export function createSession(deps: SessionDeps): Session {
         const hit = store.cachedAccess(key)
         if (fresh(hit)) return Promise.resolve(hit.token)
       }
-      return slowPath(resource, scope, force)
+      return slowPath(resource, scope, force).catch((e: unknown) => {
+        // Anything that is not already typed came from the store (IndexedDB failed or went away).
+        throw e instanceof OAuthError ? e : new OAuthError('storage_error', 'the token store could not be read or written', { cause: redact(e) })
+      })
     },
 
     async signIn({ session: s, tokens, resource }) {
+      if (wipePending) await retryWipe()
       await store.saveSignIn({
         session: s,
         refresh: tokens.refreshToken === undefined ? null : { v: RECORD_VERSION, sub: s.sub, token: tokens.refreshToken },
         access: { key: accessKey(config.namespace, resource, s.scope), record: accessRecord(tokens, s.sub, resource) },
       })
+      wipePending = false
       holding = undefined
       publish(s)
       emitter.emit('login', { user: userOf(s) })
@@ -301,12 +327,19 @@ export function createSession(deps: SessionDeps): Session {
       publish(undefined)
       // Under the refresh lock: a refresh running in another tab finishes before the wipe.
       return lock(lockName, async () => {
-        const s = await store.loadSession()
-        const rt = await store.readRefresh()
-        await store.clear()
+        // Best effort: a store that cannot be read or wiped must not keep the user signed in here.
+        const s = await store.loadSession().catch(() => undefined)
+        const rt = await store.readRefresh().catch(() => undefined)
+        const error = await store.clear().then(
+          () => undefined,
+          (e: unknown) => {
+            wipePending = true
+            return new OAuthError('storage_error', 'logout: the stored tokens could not be deleted; this page will not use them', { cause: redact(e) })
+          },
+        )
         channel.post({ type: 'logout' })
         emitter.emit('logout', {})
-        return { refreshToken: rt?.token, idToken: s?.idToken }
+        return { refreshToken: rt?.token, idToken: s?.idToken, ...(error ? { error } : {}) }
       })
     },
 
@@ -320,7 +353,7 @@ export function createSession(deps: SessionDeps): Session {
       if (token !== undefined && holding !== token) return
       holding = undefined
       await ready
-      publish(store.cachedSession() ?? (await store.loadSession().catch(() => undefined)), error)
+      publish(wipePending ? undefined : (store.cachedSession() ?? (await store.loadSession().catch(() => undefined))), error)
     },
 
     onEnd(listener) {
@@ -328,5 +361,21 @@ export function createSession(deps: SessionDeps): Session {
     },
 
     expire: (cause) => endSession(cause),
+
+    resync() {
+      const had = store.cachedSession() !== undefined
+      store.dropCache()
+      if (wipePending) return void retryWipe()
+      void store.loadSession().then(
+        (s) => {
+          if (s || !had) return publish(s)
+          ended()
+          const error = new OAuthError('login_required', 'the stored session is gone (site data cleared?): sign in again')
+          publish(undefined, error)
+          emitter.emit('session_expired', { error })
+        },
+        (e: unknown) => publish(undefined, new OAuthError('storage_error', 'the stored session could not be read', { cause: redact(e) })),
+      )
+    },
   }
 }

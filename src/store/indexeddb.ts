@@ -29,9 +29,11 @@ function openOnce(version?: number): Promise<IDBDatabase> {
 
 /**
  * Opens the database at whatever version it has (so a database written by a newer SDK still
- * opens) and adds missing object stores with a version bump.
+ * opens) and adds missing object stores with a version bump. `onLost` is called when the
+ * connection goes away later: the browser closed it (site data cleared), or another tab deletes
+ * or upgrades the database (this connection then closes itself so as not to block it).
  */
-export async function openDatabase(): Promise<IDBDatabase> {
+export async function openDatabase(onLost: () => void = () => {}): Promise<IDBDatabase> {
   if (typeof indexedDB === 'undefined' || indexedDB === null) throw new Error('IndexedDB is not available')
   let db = await openOnce()
   if (missingStores(db).length > 0) {
@@ -39,8 +41,11 @@ export async function openDatabase(): Promise<IDBDatabase> {
     db.close()
     db = await openOnce(next)
   }
-  // Let another tab (or a newer SDK) upgrade the schema instead of blocking it forever.
-  db.onversionchange = () => db.close()
+  db.onversionchange = () => {
+    db.close()
+    onLost()
+  }
+  db.onclose = onLost
   return db
 }
 

@@ -45,23 +45,39 @@ async function rescue(from: Backend, prefix: string): Promise<Backend> {
 /**
  * Opens the storage for `mode`. The returned backend is usable at once: calls wait for the
  * database to open. `prefix` (the client's namespace) scopes what is rescued on a switch to memory.
+ * When the database goes away under the page (site data cleared, deleted or upgraded by another
+ * tab), it is opened again and `onLost` tells the session to re-read what is left.
  */
 export function openStorage(
   mode: 'indexeddb' | 'memory',
   prefix: string,
   onFallback: (cause: unknown) => void,
+  onLost: () => void = () => {},
 ): Backend {
   if (mode === 'memory') return memoryFallback()
 
   let kind: Backend['kind'] = 'indexeddb'
-  let current: Promise<Backend> = withTimeout(openDatabase(), OPEN_TIMEOUT_MS).then(
-    (db) => createIndexedDbBackend(Promise.resolve(db)),
-    (cause: unknown) => {
-      kind = 'memory'
-      onFallback(cause)
-      return memoryFallback()
-    },
-  )
+  /** Opens the database; a reopen (`retries`) tries again while the browser is still clearing it. */
+  const open = (retries = 0): Promise<Backend> =>
+    withTimeout(
+      openDatabase(() => {
+        current = open(3)
+        onLost()
+      }),
+      OPEN_TIMEOUT_MS,
+    ).then(
+      (db) => createIndexedDbBackend(Promise.resolve(db)),
+      async (cause: unknown) => {
+        if (retries > 0) {
+          await new Promise((r) => setTimeout(r, 100))
+          return open(retries - 1)
+        }
+        kind = 'memory'
+        onFallback(cause)
+        return memoryFallback()
+      },
+    )
+  let current = open()
 
   const run = async <T>(fn: (b: Backend) => Promise<T>): Promise<T> => fn(await current)
 
@@ -73,11 +89,14 @@ export function openStorage(
     keys: (store, p) => run((b) => b.keys(store, p)),
     take: <T>(store: StoreName, key: string) => run((b) => b.take<T>(store, key)),
     async write(ops) {
-      const b = await current
+      const started = current
+      const b = await started
       try {
         await b.write(ops)
       } catch (cause) {
-        if (b.kind !== 'indexeddb') throw cause
+        // The database went away during the write (and was opened again): that is not a reason
+        // to leave IndexedDB, and what was cleared must not be written back.
+        if (b.kind !== 'indexeddb' || current !== started) throw cause
         // IndexedDB refused the write (quota, eviction, closed): keep going in memory.
         const switched = rescue(b, prefix)
         current = switched

@@ -499,6 +499,42 @@ test.describe('IndexedDB cleared while signed in', () => {
       expect((await tokenValues(page, servers)).refreshToken).toBeTruthy()
     })
   }
+  // The same, without a reload: the page that holds the session sees its database go away.
+  test.describe('and the page stays open', () => {
+    test.use({ stack: SHORT })
+    for (const { name, clear } of WAYS) {
+      test(`38: IndexedDB cleared while the page stays open (${name}): the session ends at once (unauthenticated, session_expired), every call rejects with a typed login_required and sends no token, and a new sign-in is stored in IndexedDB again`, async ({ page, servers }) => {
+        const { api, provider } = servers
+        await signedIn(page, servers)
+        const pageErrors = []
+        page.on('pageerror', (e) => pageErrors.push(String(e)))
+        expect(await call(page, `${api.url}/api/me`)).toMatchObject({ ok: true, status: 200 })
+        const grantsBefore = provider.stats.grants.refresh_token ?? 0
+
+        const how = await clear(page, servers)
+        annotate('clearing', how)
+        await waitForStatus(page, 'unauthenticated')
+        expect((await events(page, 'session_expired')).length).toBe(1)
+        expect(await token(page)).toMatchObject({ ok: false, error: { code: 'login_required' } })
+        // After the access token's lifetime too, when a refresh would be due: still typed, nothing sent.
+        await sleep(4_500)
+        const apiBefore = api.stats.requests
+        expect(await token(page)).toMatchObject({ ok: false, error: { code: 'login_required' } })
+        expect(await call(page, `${api.url}/api/me`)).toMatchObject({ ok: false, error: { code: 'login_required' } })
+        expect(api.stats.requests, "a request reached the API").toBe(apiBefore)
+        expect(provider.stats.grants.refresh_token ?? 0).toBe(grantsBefore)
+        expect(await events(page, 'storage_fallback')).toEqual([])
+        expect(pageErrors).toEqual([])
+
+        // A new sign-in in the same page is persisted in IndexedDB (the database was opened again).
+        const { result } = await signIn(page, servers, { prompt: 'login' })
+        expect(result).toMatchObject({ ok: true, user: { sub: 'alice' } })
+        await waitForStatus(page, 'authenticated')
+        expect((await tokenValues(page, servers)).refreshToken).toBeTruthy()
+        expect(await events(page, 'storage_fallback')).toEqual([])
+      })
+    }
+  })
 })
 
 // ---------------------------------------------------------------------------------------------

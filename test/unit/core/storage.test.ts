@@ -131,4 +131,64 @@ describe('storage', () => {
     const sent = p.requests.at(-1)!
     expect(sent.headers.get('authorization')).not.toMatch(/eyJ/)
   })
+
+  it('checklist 38: the database deleted under an open page: the session ends at once, calls reject login_required, and the next sign-in is stored in IndexedDB again', async () => {
+    const auth = createOAuthClient(clientOptions(p))
+    await signIn(auth, p)
+    const expired = vi.fn()
+    const fallback = vi.fn()
+    auth.on('session_expired', expired)
+    auth.on('storage_fallback', fallback)
+    await new Promise((resolve, reject) => {
+      const r = indexedDB.deleteDatabase('spa-oauth')
+      r.onsuccess = resolve
+      r.onerror = reject
+    })
+    await vi.waitFor(() => expect(auth.getSnapshot().status).toBe('unauthenticated'))
+    expect(expired).toHaveBeenCalledTimes(1)
+    await expect(auth.getAccessToken()).rejects.toMatchObject({ code: 'login_required' })
+    await signIn(auth, p)
+    expect(auth.getSnapshot().status).toBe('authenticated')
+    expect(Object.keys(await dumpNamespace(p.clientId, ['refresh_tokens']))).toHaveLength(1)
+    expect(fallback).not.toHaveBeenCalled()
+  })
+
+  it('a store that fails under getAccessToken gives a typed storage_error, never a bare DOMException', async () => {
+    const auth = createOAuthClient(clientOptions(p))
+    await signIn(auth, p)
+    const get = vi.spyOn(IDBObjectStore.prototype, 'get').mockImplementation(() => {
+      throw new DOMException('The database connection is closing.', 'InvalidStateError')
+    })
+    try {
+      const e = await auth.getAccessToken({ forceRefresh: true }).catch((x: unknown) => x)
+      expect(e).toBeInstanceOf(OAuthError)
+      expect(e).toMatchObject({ code: 'storage_error', cause: { name: 'InvalidStateError' } })
+    } finally {
+      get.mockRestore()
+    }
+  })
+
+  it('logout with a store that cannot be read or wiped still signs out here and in other tabs, and reports storage_error', async () => {
+    const auth = createOAuthClient(clientOptions(p))
+    await signIn(auth, p)
+    const errors: OAuthError[] = []
+    const logouts = vi.fn()
+    auth.on('error', ({ error }) => errors.push(error))
+    auth.on('logout', logouts)
+    const transaction = vi.spyOn(IDBDatabase.prototype, 'transaction').mockImplementation(() => {
+      throw new DOMException('The database connection is closing.', 'InvalidStateError')
+    })
+    try {
+      await expect(auth.logout({ localOnly: true })).resolves.toBeUndefined()
+    } finally {
+      transaction.mockRestore()
+    }
+    expect(auth.getSnapshot().status).toBe('unauthenticated')
+    expect(logouts).toHaveBeenCalledTimes(1)
+    expect(errors.map((e) => e.code)).toContain('storage_error')
+    // What the failed wipe left is never used again by this page, and the next call wipes it.
+    await expect(auth.getAccessToken()).rejects.toMatchObject({ code: 'login_required' })
+    expect(auth.getSnapshot().status).toBe('unauthenticated')
+    expect(await dumpNamespace(p.clientId, ['access_tokens', 'id_tokens', 'refresh_tokens'])).toEqual({})
+  })
 })
