@@ -153,11 +153,8 @@ export function createSession(deps: SessionDeps): Session {
 
   async function endSession(cause: OAuthError): Promise<OAuthError> {
     ended()
-    try {
-      await store.clear()
-    } catch {
-      // The memory cache is gone already; a store that cannot be written cannot be read back either.
-    }
+    // The memory cache is gone already; what a failed wipe leaves is never read (see wipePending).
+    await store.clear().catch(() => void (wipePending = true))
     const error = new OAuthError('login_required', 'the session has ended: sign in again', { cause: redact(cause) })
     publish(undefined, error)
     emitter.emit('session_expired', { error: cause })
@@ -216,8 +213,9 @@ export function createSession(deps: SessionDeps): Session {
         const error = e instanceof OAuthError ? e : new OAuthError('network_error', 'refresh failed', { cause: redact(e) })
         if (error.code === 'invalid_grant') {
           // Rotated by a tab that did not hold our lock? Adopt its tokens instead of logging out.
-          const again = await store.readRefresh()
-          const adopted = await store.readAccess(key)
+          // (Best effort: a store that cannot be read cannot offer anything to adopt.)
+          const again = await store.readRefresh().catch(() => undefined)
+          const adopted = await store.readAccess(key).catch(() => undefined)
           if (fresh(adopted) && adopted.token !== stale) return adopted.token
           if (again && again.token !== rt.token && attempt === 0) {
             rt = again

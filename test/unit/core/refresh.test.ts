@@ -1,5 +1,5 @@
 import 'fake-indexeddb/auto'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createOAuthClient, OAuthError } from '../../../src/index.js'
 import type { OAuthClient, OAuthClientOptions } from '../../../src/index.js'
 import { APP, clientOptions, idToken, installScriptedProvider, json, signIn, type ScriptedProvider } from '../helpers/scripted-provider.js'
@@ -91,6 +91,24 @@ describe('getAccessToken and refresh', () => {
     expect(auth.getSnapshot().status).toBe('unauthenticated')
     expect(await dumpNamespace(p.clientId, ['access_tokens', 'id_tokens', 'refresh_tokens'])).toEqual({})
     await expect(auth.getAccessToken()).rejects.toMatchObject({ code: 'login_required' })
+    expect(refreshGrants()).toHaveLength(1)
+  })
+
+  it('checklist 49: invalid_grant while IndexedDB cannot be wiped: the session still ends, and what is left is never used', async () => {
+    const transaction = vi.spyOn(IDBDatabase.prototype, 'transaction')
+    p.token = () => {
+      // The store breaks while the refresh is on its way: ending the session cannot wipe it.
+      transaction.mockImplementation(() => {
+        throw new DOMException('The database connection is closing.', 'InvalidStateError')
+      })
+      return json({ error: 'invalid_grant' }, 400)
+    }
+    await expect(auth.getAccessToken({ forceRefresh: true })).rejects.toMatchObject({ code: 'login_required' })
+    transaction.mockRestore()
+    expect(auth.getSnapshot().status).toBe('unauthenticated')
+    // The access token left in IndexedDB is still within its lifetime: it must not come back.
+    await expect(auth.getAccessToken()).rejects.toMatchObject({ code: 'login_required' })
+    expect(await dumpNamespace(p.clientId, ['access_tokens', 'id_tokens', 'refresh_tokens'])).toEqual({})
     expect(refreshGrants()).toHaveLength(1)
   })
 
