@@ -30,25 +30,12 @@ function isInvalidToken(challenges: oauth.WWWAuthenticateChallenge[] | undefined
   )
 }
 
-/** Maps each origin to the first resource indicator on it (indicators may also be URNs). */
-function resourcesByOrigin(resources: readonly string[]): Map<string, string> {
-  const map = new Map<string, string>()
-  for (const r of resources) {
-    let origin = 'null'
-    try {
-      origin = new URL(r).origin
-    } catch {
-      // not a URL
-    }
-    if (origin !== 'null' && !map.has(origin)) map.set(origin, r)
-  }
-  return map
-}
-
 /** Creates `auth.fetch`. */
 export function createAuthFetch(deps: AuthFetchDeps): AuthFetch {
   const { config } = deps
-  const byOrigin = resourcesByOrigin(config.resources)
+  /** Each origin's first resource indicator (indicators may also be URNs, whose origin is "null"). */
+  const byOrigin = new Map<string, string>()
+  for (const r of [...config.resources].reverse()) byOrigin.set(new URL(r).origin, r)
 
   return async function authFetch(input, init) {
     let request: Request
@@ -119,11 +106,9 @@ export function createAuthFetch(deps: AuthFetchDeps): AuthFetch {
       outcome = await send(token)
     }
     const { response } = outcome
-    if (response.type === 'opaqueredirect' && request.redirect === 'follow') {
+    // Sent with redirect: "manual" (oauth4webapi's default): the caller asked for "follow" or "error".
+    if (response.type === 'opaqueredirect' && request.redirect !== 'manual') {
       throw new OAuthError('redirect_not_allowed', `auth.fetch: ${url.origin} answered with a redirect; it was not followed, so the token went nowhere else`)
-    }
-    if (response.type === 'opaqueredirect' && request.redirect === 'error') {
-      throw new OAuthError('redirect_not_allowed', 'auth.fetch: the response was a redirect (redirect: "error")')
     }
     return response
   }

@@ -62,7 +62,7 @@ export function toOAuthError(e: unknown, what: string, fallback: OAuthErrorCode)
     return new OAuthError('authorization_error', `${what}: the provider answered "${e.error}"`, {
       cause,
       error: e.error,
-      ...(e.error_description === undefined ? {} : { errorDescription: e.error_description }),
+      errorDescription: e.error_description,
     })
   }
   const status = statusOf(e)
@@ -75,9 +75,9 @@ export function toOAuthError(e: unknown, what: string, fallback: OAuthErrorCode)
       cause,
       status: e.status,
       error: e.error,
-      ...(e.error_description === undefined ? {} : { errorDescription: e.error_description }),
+      errorDescription: e.error_description,
     })
   }
   const detail = e instanceof Error ? e.message : 'unexpected failure'
-  return new OAuthError(fallback, `${what}: ${detail}`, { cause, ...(status === undefined ? {} : { status }) })
+  return new OAuthError(fallback, `${what}: ${detail}`, { cause, status })
 }
