@@ -40,10 +40,10 @@ function claimsOf(tokens: oauth.TokenEndpointResponse): User | undefined {
  * the DPoP proof), retries once on a DPoP nonce demand, and maps failures to `OAuthError`.
  */
 async function grant(
+  provider: Provider,
   what: string,
   params: { resource: string | undefined; scope?: string | undefined; dpop: oauth.DPoPHandle | undefined },
   send: (as: oauth.AuthorizationServer, client: oauth.Client, options: oauth.TokenEndpointRequestOptions) => Promise<oauth.TokenEndpointResponse>,
-  provider: Provider,
 ): Promise<oauth.TokenEndpointResponse> {
   const as = await provider.metadata()
   const additionalParameters: Record<string, string> = {}
@@ -78,7 +78,7 @@ export async function exchangeCode(
   },
 ): Promise<GrantResult> {
   const sentAt = Date.now()
-  const tokens = await grant('code exchange', { resource: request.resource, dpop: request.dpop }, async (as, client, options) =>
+  const tokens = await grant(provider, 'code exchange', { resource: request.resource, dpop: request.dpop }, async (as, client, options) =>
     oauth.processAuthorizationCodeResponse(
       as,
       client,
@@ -89,7 +89,7 @@ export async function exchangeCode(
         ...(request.maxAge === undefined ? {} : { maxAge: request.maxAge }),
       },
     ),
-  provider)
+  )
   return { tokens: acceptTokens(tokens, { dpop: request.dpop !== undefined, scope: request.scope }, sentAt), claims: claimsOf(tokens) }
 }
 
@@ -136,9 +136,9 @@ export async function refreshTokens(
   },
 ): Promise<RefreshGrantResult> {
   const sentAt = Date.now()
-  const tokens = await grant('refresh', request, async (as, client, options) =>
+  const tokens = await grant(provider, 'refresh', request, async (as, client, options) =>
     oauth.processRefreshTokenResponse(as, client, await oauth.refreshTokenGrantRequest(as, client, oauth.None(), request.refreshToken, options)),
-  provider)
+  )
   const accepted = acceptTokens(tokens, { dpop: request.dpop !== undefined, scope: request.scope ?? request.session.scope }, sentAt)
   const claims = claimsOf(tokens)
   if (!claims || tokens.id_token === undefined) return { tokens: accepted, session: undefined }
