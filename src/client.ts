@@ -91,9 +91,13 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
       try {
         return await refreshTokens(provider, { refreshToken, ...request, session: current, dpop })
       } catch (e) {
-        // The provider consumed the refresh token or answered something that cannot be trusted:
-        // only a network failure or a timeout leaves the session as it was.
-        if (e instanceof OAuthError && e.code !== 'network_error' && e.code !== 'timeout') throw endsSession(e)
+        // A success answer that cannot be trusted (a malformed token response, a refreshed ID token
+        // for someone else, a downgrade from DPoP) ends the session: the provider may have rotated
+        // the refresh token already. A refusal (4xx), a 5xx, the network or a timeout leave it as
+        // it was; invalid_grant is the session's own business.
+        if (e instanceof OAuthError && (e.code === 'dpop_error' || (e.code === 'invalid_token_response' && !(e.status !== undefined && e.status >= 400)))) {
+          throw endsSession(e)
+        }
         throw e
       }
     },

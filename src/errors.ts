@@ -11,9 +11,12 @@
  * - `invalid_state`: the callback's `state` is missing, unknown, replayed or expired. Nothing was stored.
  * - `callback_already_handled`: this callback was already completed in this browser (e.g. the back button).
  * - `invalid_callback`: the callback is malformed or forged (wrong `iss`, duplicate parameters, implicit-flow tokens).
- * - `authorization_error`: the provider answered the authorization request with `error=` (see `error`, `errorDescription`).
+ * - `authorization_error`: the provider refused a request with an OAuth `error` (see `error`, `errorDescription`):
+ *   the authorization request (`error=` on the callback, e.g. `access_denied`), or a token request for
+ *   anything but `invalid_grant` (e.g. `invalid_scope`, `invalid_target`). The session is kept.
  * - `invalid_grant`: the provider refused the code (e.g. already redeemed).
- * - `invalid_token_response`: the token response is malformed, or its ID token fails validation.
+ * - `invalid_token_response`: the token response is malformed, or its ID token fails validation. From a
+ *   refresh whose answer was a success (the provider may have rotated the refresh token), it ends the session.
  * - `network_error`: the provider could not be reached or answered with a 5xx. The session is kept.
  * - `timeout`: a request to the provider took longer than `requestTimeoutSeconds`. The session is kept.
  * - `origin_not_allowed`: a token was requested for an origin outside `apiOrigins`.

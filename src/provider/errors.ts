@@ -70,7 +70,9 @@ export function toOAuthError(e: unknown, what: string, fallback: OAuthErrorCode)
     return new OAuthError('network_error', `${what}: the provider failed with HTTP ${status}`, { cause, status })
   }
   if (e instanceof oauth.ResponseBodyError) {
-    const code: OAuthErrorCode = e.error === 'invalid_grant' ? 'invalid_grant' : fallback
+    // An OAuth error answer: the provider refused the request (and consumed nothing, unless it
+    // says invalid_grant), e.g. invalid_scope or invalid_target for a scope or resource it will not grant.
+    const code: OAuthErrorCode = e.error === 'invalid_grant' ? 'invalid_grant' : 'authorization_error'
     return new OAuthError(code, `${what}: the provider answered "${e.error}"`, {
       cause,
       status: e.status,

@@ -126,6 +126,7 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
       idToken: tokens.idToken,
       claims,
       scope: txn.scope,
+      resources: txn.resources,
       createdAt: Date.now(),
     }
     try {

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { normaliseScope, type Config } from '../config.js'
+import { normaliseResources, normaliseScope, type Config } from '../config.js'
 import { OAuthError } from '../errors.js'
 import { redact } from '../provider/errors.js'
 import type { AcceptedTokens } from '../provider/token-response.js'
@@ -247,6 +247,12 @@ export function createSession(deps: SessionDeps): Session {
     if (wipePending) await retryWipe()
     const s = wipePending ? undefined : (store.cachedSession() ?? (await store.loadSession()))
     if (!s) throw new OAuthError('login_required', 'there is no session: sign in first')
+    // RFC 8707 §2.2: a refresh may only narrow the sign-in's resources. Asking for another one is
+    // refused here, before a provider can consume the refresh token while refusing it.
+    const allowed = s.resources ?? config.resources
+    if (resource !== undefined && allowed.length > 0 && !allowed.includes(resource)) {
+      throw new OAuthError('configuration_error', `getAccessToken: ${JSON.stringify(resource)} is not a resource of this sign-in (set it in "resource", or pass it to login())`)
+    }
     const key = accessKey(config.namespace, resource, scopeParam ?? s.scope)
     const known = store.cachedAccess(key) ?? (await store.readAccess(key))
     if (!force && fresh(known)) return known.token
@@ -274,14 +280,19 @@ export function createSession(deps: SessionDeps): Session {
       let force = false
       if (options !== undefined) {
         try {
-          if (typeof options !== 'object' || options === null || (options.resource !== undefined && typeof options.resource !== 'string')) {
-            throw new OAuthError('configuration_error', 'getAccessToken: options must be { resource?, scope?, forceRefresh? }')
+          if (
+            typeof options !== 'object' ||
+            options === null ||
+            (options.resource !== undefined && typeof options.resource !== 'string') ||
+            (options.forceRefresh !== undefined && typeof options.forceRefresh !== 'boolean')
+          ) {
+            throw new OAuthError('configuration_error', 'getAccessToken: options must be { resource?: string, scope?: string, forceRefresh?: boolean }')
           }
           if (options.scope !== undefined) scope = normaliseScope(options.scope, 'getAccessToken scope')
+          if (options.resource !== undefined) resource = normaliseResources(options.resource, 'getAccessToken resource')[0]
         } catch (e) {
           return Promise.reject(e)
         }
-        resource = options.resource ?? resource
         force = options.forceRefresh === true
       }
       // Hot path: memory only, and for the default token (no options) not even a string built.

@@ -30,6 +30,11 @@ export interface SessionRecord {
   claims: { sub: string; [claim: string]: unknown } | undefined
   /** Scope granted at sign-in: the most a refresh may ask for. */
   scope: string
+  /**
+   * Resource indicators of the sign-in: a refresh may only ask for these (RFC 8707 §2.2). Absent in
+   * records written before it was kept; the configured `resource` stands in then.
+   */
+  resources?: string[]
   createdAt: number
 }
 

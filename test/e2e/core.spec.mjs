@@ -370,3 +370,25 @@ test('l. checklist 29: login with extraParams.max_age: the provider asks for the
   expect(provider.stats.logins.ok).toBe(2)
   await waitForStatus(page, 'authenticated')
 })
+
+test('m. a refresh the provider refuses (a scope it will not grant): authorization_error with its error, the session and its tokens stay and still refresh; a resource outside the sign-in is refused before anything is sent', async ({ page, servers }) => {
+  const { api, provider } = servers
+  await signedIn(page, servers)
+  const before = await tokenValues(page, servers)
+  expect(await token(page, { scope: 'admin' })).toMatchObject({ ok: false, error: { code: 'authorization_error', error: 'invalid_scope' } })
+  expect(provider.stats.errors).toEqual({ invalid_scope: 1 })
+  // RFC 8707: not part of the sign-in, so not asked for (oidc-provider consumes the refresh token
+  // while it refuses an unknown resource, which would end the session at the next refresh).
+  expect(await token(page, { resource: 'https://unknown.example/' })).toMatchObject({ ok: false, error: { code: 'configuration_error' } })
+  expect(provider.stats.errors).toEqual({ invalid_scope: 1 })
+  expect(provider.stats.grants.refresh_token ?? 0).toBe(0)
+  expect((await events(page, 'session_expired')).length).toBe(0)
+  expect((await snapshot(page)).status).toBe('authenticated')
+  const after = await tokenValues(page, servers)
+  expect(after.refreshToken).toBe(before.refreshToken)
+  expect(after.accessTokens).toEqual(before.accessTokens)
+  expect(await call(page, `${api.url}/api/me`)).toMatchObject({ ok: true, status: 200 })
+  // The refresh token was not consumed by the refusal: it still refreshes.
+  expect(await token(page, { forceRefresh: true })).toMatchObject({ ok: true })
+  expect(provider.stats.grants.refresh_token).toBe(1)
+})

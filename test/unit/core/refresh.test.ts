@@ -129,6 +129,35 @@ describe('getAccessToken and refresh', () => {
     expect(new URLSearchParams(refreshGrants().at(-1)!.body).get('refresh_token')).toBe('rt-1')
   })
 
+  it.each([
+    ['400 invalid_scope', () => json({ error: 'invalid_scope', error_description: 'refresh token missing requested scope' }, 400), 'authorization_error', 'invalid_scope'],
+    ['400 invalid_target', () => json({ error: 'invalid_target' }, 400), 'authorization_error', 'invalid_target'],
+    ['400 invalid_request', () => json({ error: 'invalid_request' }, 400), 'authorization_error', 'invalid_request'],
+    ['403 with an HTML page (a proxy)', () => new Response('<h1>Forbidden</h1>', { status: 403, headers: { 'content-type': 'text/html' } }), 'invalid_token_response', undefined],
+  ] as const)('a refresh the provider refuses with %s rejects with its own code and keeps the session and every token', async (_n, refuse, code, error) => {
+    const before = await dumpNamespace(p.clientId, ['access_tokens', 'id_tokens', 'refresh_tokens'])
+    const expired: OAuthError[] = []
+    auth.on('session_expired', ({ error: x }) => expired.push(x))
+    p.token = refuse
+    const e = await auth.getAccessToken({ forceRefresh: true }).catch((x: unknown) => x)
+    expect(e).toBeInstanceOf(OAuthError)
+    expect(e).toMatchObject({ code, ...(error ? { error } : {}) })
+    expect(expired).toEqual([])
+    expect(auth.getSnapshot().status).toBe('authenticated')
+    expect(await dumpNamespace(p.clientId, ['access_tokens', 'id_tokens', 'refresh_tokens'])).toEqual(before)
+    await expect(auth.getAccessToken()).resolves.toBe('at-1')
+  })
+
+  it('getAccessToken validates resource and forceRefresh before anything is sent', async () => {
+    const before = p.requests.length
+    for (const bad of [{ resource: 'not a url' }, { resource: 'https://api.example#x' }, { forceRefresh: 'yes' }, { resource: ['https://api.example'] }]) {
+      const e = await auth.getAccessToken(bad as never).catch((x: unknown) => x)
+      expect(e).toMatchObject({ code: 'configuration_error' })
+    }
+    expect(p.requests.length).toBe(before)
+    expect(auth.getSnapshot().status).toBe('authenticated')
+  })
+
   it('checklist 20: a hung token endpoint gives timeout, session kept', async () => {
     auth = createOAuthClient({ ...options, refreshLeewaySeconds: 7200, requestTimeoutSeconds: 0.2 })
     p.token = () => new Promise<Response>(() => {})
@@ -173,9 +202,25 @@ describe('getAccessToken and refresh', () => {
     await expect(auth.getAccessToken()).resolves.toBe('at-1')
   })
 
-  it('a token for another resource is fetched with the refresh token and kept apart', async () => {
-    await expect(auth.getAccessToken({ resource: 'https://other.example' })).resolves.toBe('at-2')
+  /** Signs in again with two resource indicators, so that a refresh may ask for either. */
+  async function signInForTwoResources(): Promise<void> {
+    auth = createOAuthClient({ ...options, resource: ['https://api.example', 'https://other.example'] })
+    await signIn(auth, p)
+  }
+
+  it('a token for another resource of the sign-in is fetched with the refresh token and kept apart', async () => {
+    await signInForTwoResources()
+    await expect(auth.getAccessToken({ resource: 'https://other.example' })).resolves.toBe('at-3')
     expect(new URLSearchParams(refreshGrants()[0]!.body).get('resource')).toBe('https://other.example')
+    await expect(auth.getAccessToken()).resolves.toBe('at-2')
+  })
+
+  it('RFC 8707: a resource that was not part of the sign-in is refused before anything is sent, and the session stays', async () => {
+    const before = p.requests.length
+    const e = await auth.getAccessToken({ resource: 'https://other.example' }).catch((x: unknown) => x)
+    expect(e).toMatchObject({ code: 'configuration_error' })
+    expect(p.requests.length).toBe(before)
+    expect(auth.getSnapshot().status).toBe('authenticated')
     await expect(auth.getAccessToken()).resolves.toBe('at-1')
   })
 
@@ -190,6 +235,7 @@ describe('getAccessToken and refresh', () => {
   })
 
   it('checklist 8 (ANCHORS): a sign-in as another user clears the previous user\'s tokens of every audience', async () => {
+    await signInForTwoResources()
     await auth.getAccessToken({ resource: 'https://other.example' })
     expect(Object.keys(await dumpNamespace(p.clientId, ['access_tokens']))).toHaveLength(2)
     p.sub = 'bob'
