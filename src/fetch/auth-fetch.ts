@@ -30,6 +30,20 @@ function isInvalidToken(challenges: oauth.WWWAuthenticateChallenge[] | undefined
   )
 }
 
+/**
+ * Settles as `work` does, or rejects with the signal's reason as soon as it aborts. The work itself
+ * (a refresh shared with other callers) goes on.
+ */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | null | undefined): Promise<T> {
+  if (!signal) return work
+  if (signal.aborted) return Promise.reject(signal.reason)
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(signal.reason)
+    signal.addEventListener('abort', abort, { once: true })
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort))
+  })
+}
+
 /** Creates `auth.fetch`. */
 export function createAuthFetch(deps: AuthFetchDeps): AuthFetch {
   const { config } = deps
@@ -45,6 +59,8 @@ export function createAuthFetch(deps: AuthFetchDeps): AuthFetch {
       throw new OAuthError('configuration_error', 'auth.fetch: the request is invalid', { cause: redact(e) })
     }
     const url = new URL(request.url)
+    // The caller's signal also cuts the wait for a token (a refresh may take up to the request timeout).
+    const callerSignal = init?.signal ?? (input instanceof Request ? input.signal : undefined)
     // Not an allowed origin, or the caller brought its own credentials: the request goes out untouched.
     if (!config.apiOrigins.has(url.origin) || request.headers.has('authorization')) {
       return fetch(input, init)
@@ -80,7 +96,7 @@ export function createAuthFetch(deps: AuthFetchDeps): AuthFetch {
     const tokenOptions: GetAccessTokenOptions | undefined = resource === config.resources[0] ? undefined : { resource }
 
     const send = async (token: string): Promise<Outcome> => {
-      const dpop = config.dpop ? await deps.dpop() : undefined
+      const dpop = config.dpop ? await untilAborted(deps.dpop(), callerSignal) : undefined
       try {
         const response = await oauth.protectedResourceRequest(token, request.method, url, new Headers(headers), body, {
           ...options,
@@ -93,7 +109,7 @@ export function createAuthFetch(deps: AuthFetchDeps): AuthFetch {
       }
     }
 
-    let token = await deps.getAccessToken(tokenOptions)
+    let token = await untilAborted(deps.getAccessToken(tokenOptions), callerSignal)
     let outcome = await send(token)
     let attempts = 1
     // At most three attempts in all: one nonce retry, one refresh retry.
@@ -102,7 +118,7 @@ export function createAuthFetch(deps: AuthFetchDeps): AuthFetch {
       attempts++
     }
     if (replayable && outcome.response.status === 401 && isInvalidToken(outcome.challenges) && attempts < 3) {
-      token = await deps.getAccessToken({ ...tokenOptions, forceRefresh: true })
+      token = await untilAborted(deps.getAccessToken({ ...tokenOptions, forceRefresh: true }), callerSignal)
       outcome = await send(token)
     }
     const { response } = outcome

@@ -190,6 +190,32 @@ test.describe('refresh against a failing token endpoint', () => {
     expect(provider.stats.errors).toEqual({})
   })
 
+  test('45: the caller aborts auth.fetch while the refresh hangs: it rejects with the caller\'s AbortError at once, nothing reaches the API, the session stays', async ({ page, servers }) => {
+    const { provider, api } = servers
+    await signedIn(page, servers)
+    const before = await tokenValues(page, servers)
+    await waitUntilExpiring(before.accessToken, LEEWAY)
+    servers.resetStats()
+    provider.faults.set({ mode: 'hang' })
+    const outcome = await page.evaluate(async (url) => {
+      const controller = new AbortController()
+      const started = performance.now()
+      setTimeout(() => controller.abort(), 300)
+      try {
+        await window.auth.fetch(url, { signal: controller.signal })
+        return { ok: true }
+      } catch (e) {
+        return { ok: false, name: e.name, ms: performance.now() - started }
+      }
+    }, `${api.url}/api/me`)
+    annotate('aborted call', outcome)
+    expect(outcome).toMatchObject({ ok: false, name: 'AbortError' })
+    expect(outcome.ms).toBeLessThan(2_000)
+    expect(api.stats.requests).toBe(0)
+    expect((await snapshot(page)).status).toBe('authenticated')
+    provider.faults.clear()
+  })
+
   test('20: a hung token endpoint with the default requestTimeoutSeconds (15): auth.fetch rejects timeout after 15 s, not later than 20 s, session kept', async ({ page, servers }) => {
     const { provider, api } = servers
     await signedIn(page, servers)

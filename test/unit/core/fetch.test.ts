@@ -138,6 +138,27 @@ describe('auth.fetch', () => {
     expect(auth.getSnapshot().status).toBe('authenticated')
   })
 
+  it.each([
+    ['in init', (url: string, signal: AbortSignal) => auth.fetch(url, { signal })],
+    ['on a Request', (url: string, signal: AbortSignal) => auth.fetch(new Request(url, { signal }))],
+  ] as const)('checklist 45: the caller\'s AbortSignal (%s) also cuts the wait for a hung refresh; the refresh goes on for the others', async (_n, send) => {
+    auth = createOAuthClient({ ...clientOptions(p, { clientId: p.clientId }), refreshLeewaySeconds: 7200, requestTimeoutSeconds: 30 })
+    let answer: (r: Response) => void = () => {}
+    p.token = () => new Promise<Response>((resolve) => (answer = resolve))
+    const controller = new AbortController()
+    const aborted = send(`${API}/x`, controller.signal)
+    const other = auth.getAccessToken()
+    await expect.poll(() => refreshGrants().length).toBe(1)
+    const started = Date.now()
+    controller.abort()
+    await expect(aborted).rejects.toMatchObject({ name: 'AbortError' })
+    expect(Date.now() - started).toBeLessThan(1000)
+    expect(apiCalls()).toHaveLength(0)
+    answer(json(p.tokens()))
+    await expect(other).resolves.toBe('at-2')
+    expect(refreshGrants()).toHaveLength(1)
+  })
+
   it('a Request object input keeps its method, headers and body', async () => {
     await auth.fetch(new Request(`${API}/r`, { method: 'PUT', body: 'x=1', headers: { 'x-a': 'b' } }))
     const sent = apiCalls()[0]!
