@@ -84,7 +84,10 @@ export function resolveConfig(options: OAuthClientOptions): Config {
 
   const issuerUrl = parseUrl(issuer, 'issuer', allowInsecureRequests)
   if (issuerUrl.search || issuerUrl.hash) fail('"issuer" must not have a query or fragment.')
-  if (typeof clientId !== 'string' || clientId.trim() === '') fail('"clientId" is required.')
+  if (typeof clientId !== 'string' || clientId.trim() === '') fail('"clientId" is required: the client_id registered at the provider, a non-empty string.')
+  for (const flag of ['dpop', 'allowInsecureRequests', 'pushedAuthorizationRequests'] as const) {
+    if (options[flag] !== undefined && typeof options[flag] !== 'boolean') fail(`"${flag}" must be true or false.`)
+  }
   parseUrl(redirectUri, 'redirectUri', allowInsecureRequests, true)
   if (redirectUri.includes('#')) fail('"redirectUri" must not contain a fragment.')
   if (postLogoutRedirectUri !== undefined) parseUrl(postLogoutRedirectUri, 'postLogoutRedirectUri', allowInsecureRequests, true)

@@ -55,6 +55,11 @@ describe('config: bad options give configuration_error at createOAuthClient', ()
     configError({ ...good, apiOrigins: 'https://api.example' })
     configError({ ...good, apiOrigins: ['http://api.example'] })
   })
+  it('a switch that is not a boolean is refused rather than read as false', () => {
+    expect(configError({ ...good, dpop: 'yes' }).message).toMatch(/"dpop" must be true or false/)
+    configError({ ...good, allowInsecureRequests: 1 })
+    configError({ ...good, pushedAuthorizationRequests: 'true' })
+  })
   it('a resource indicator with a fragment is refused (RFC 8707)', () => {
     configError({ ...good, resource: 'https://api.example#x' })
   })
