@@ -125,8 +125,16 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
   let leaving = false
 
   return {
-    login: (opts) =>
-      leaving ? new Promise<never>(() => {}) : startLogin({ config, provider, transactions, dpopKeys, warn: report, navigate }, opts),
+    async login(opts) {
+      // A logout of this page may still be wiping the store: the new transaction (and DPoP key)
+      // must not be wiped with the old session.
+      await session.idle()
+      if (leaving) return new Promise<never>(() => {})
+      // Right after a sign-out (here or in another tab) the provider's session may still be alive:
+      // ask for its form, so that a route guard cannot sign the user straight back in.
+      const ask = session.afterLogout() && (opts === undefined || (typeof opts === 'object' && opts !== null && opts.prompt === undefined))
+      return startLogin({ config, provider, transactions, dpopKeys, warn: report, navigate }, ask ? { ...opts, prompt: 'login' } : opts)
+    },
     handleRedirectCallback: (url) => callbacks.handle(url),
     isRedirectCallback: (url) => callbacks.isCallback(url),
     getAccessToken,

@@ -77,6 +77,10 @@ export interface Session {
    * that is gone from it ends here: `unauthenticated` and `session_expired`.
    */
   resync(): void
+  /** Resolves when no logout of this page is still wiping the store (a new sign-in waits for it). */
+  idle(): Promise<void>
+  /** Whether the user signed out (here or in another tab) since this page's last sign-in. */
+  afterLogout(): boolean
 }
 
 /** Dependencies of {@link createSession}. */
@@ -117,6 +121,10 @@ export function createSession(deps: SessionDeps): Session {
    * so nothing is read from it (and the wipe is tried again) until a wipe succeeds or a sign-in.
    */
   let wipePending = false
+  /** The wipe of the latest logout of this page. */
+  let signingOut: Promise<void> = Promise.resolve()
+  /** Set by a logout here or in another tab, cleared by a sign-in. */
+  let loggedOut = false
   const retryWipe = () => store.clear().then(() => void (wipePending = false), () => undefined)
   /** The access-token key of `getAccessToken()` without options, for the session it was built for. */
   let defaultKey = ''
@@ -166,6 +174,7 @@ export function createSession(deps: SessionDeps): Session {
     store.dropCache()
     if (message.type === 'logout' || message.type === 'expired') {
       ended()
+      if (message.type === 'logout') loggedOut = true
       store.loadSession().catch(() => undefined).then(() => {
         publish(undefined)
         if (message.type === 'logout') emitter.emit('logout', {})
@@ -174,7 +183,7 @@ export function createSession(deps: SessionDeps): Session {
       return
     }
     // Another tab signed in: its write replaced what a failed wipe left here.
-    if (message.type === 'login') wipePending = false
+    if (message.type === 'login') wipePending = loggedOut = false
     if (wipePending) return
     store.loadSession().then(
       (s) => {
@@ -322,35 +331,47 @@ export function createSession(deps: SessionDeps): Session {
         refresh: tokens.refreshToken === undefined ? null : { v: RECORD_VERSION, sub: s.sub, token: tokens.refreshToken },
         access: { key: accessKey(config.namespace, resource, s.scope), record: accessRecord(tokens, s.sub, resource) },
       })
-      wipePending = false
+      wipePending = loggedOut = false
       holding = undefined
       publish(s)
       emitter.emit('login', { user: userOf(s) })
       channel.post({ type: 'login' })
     },
 
-    async signOut() {
-      await ready
-      ended()
-      store.dropCache()
-      publish(undefined)
-      // Under the refresh lock: a refresh running in another tab finishes before the wipe.
-      return lock(lockName, async () => {
-        // Best effort: a store that cannot be read or wiped must not keep the user signed in here.
-        const s = await store.loadSession().catch(() => undefined)
-        const rt = await store.readRefresh().catch(() => undefined)
-        const error = await store.clear().then(
-          () => undefined,
-          (e: unknown) => {
-            wipePending = true
-            return new OAuthError('storage_error', 'logout: the stored tokens could not be deleted; this page will not use them', { cause: redact(e) })
-          },
-        )
-        channel.post({ type: 'logout' })
-        emitter.emit('logout', {})
-        return { refreshToken: rt?.token, idToken: s?.idToken, ...(error ? { error } : {}) }
+    signOut() {
+      // Synchronously known as running: a login() called right after logout() waits for the wipe.
+      const work = ready.then(() => {
+        ended()
+        loggedOut = true
+        store.dropCache()
+        publish(undefined)
+        // Under the refresh lock: a refresh running in another tab finishes before the wipe.
+        return lock(lockName, async () => {
+          // Best effort: a store that cannot be read or wiped must not keep the user signed in here.
+          const s = await store.loadSession().catch(() => undefined)
+          const rt = await store.readRefresh().catch(() => undefined)
+          const error = await store.clear().then(
+            () => undefined,
+            (e: unknown) => {
+              wipePending = true
+              return new OAuthError('storage_error', 'logout: the stored tokens could not be deleted; this page will not use them', { cause: redact(e) })
+            },
+          )
+          channel.post({ type: 'logout' })
+          emitter.emit('logout', {})
+          return { refreshToken: rt?.token, idToken: s?.idToken, ...(error ? { error } : {}) }
+        })
       })
+      signingOut = work.then(
+        () => undefined,
+        () => undefined,
+      )
+      return work
     },
+
+    idle: () => signingOut,
+
+    afterLogout: () => loggedOut,
 
     hold() {
       const token = {}

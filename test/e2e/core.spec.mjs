@@ -392,3 +392,49 @@ test('m. a refresh the provider refuses (a scope it will not grant): authorizati
   expect(await token(page, { forceRefresh: true })).toMatchObject({ ok: true })
   expect(provider.stats.grants.refresh_token).toBe(1)
 })
+
+test('n. logout in tab A while tab B runs a route guard (login() as soon as it is signed out): B is sent to the provider\'s form (prompt=login), not silently signed back in', async ({ page, context, servers }) => {
+  const { provider } = servers
+  await signedIn(page, servers)
+  const tabB = await openSignedInTab(context, servers)
+  // What <RequireAuth> does in tab B.
+  await tabB.evaluate(() => {
+    window.auth.subscribe(() => {
+      if (window.auth.getSnapshot().status === 'unauthenticated') void window.auth.login({ returnTo: '/protected' })
+    })
+  })
+  servers.resetStats()
+  const guardLogin = tabB.waitForRequest((r) => r.isNavigationRequest() && r.url().startsWith(`${provider.issuer}/auth`))
+  await page.evaluate(() => {
+    void window.auth.logout()
+  })
+  const authorization = new URL((await guardLogin).url())
+  expect(authorization.searchParams.get('prompt')).toBe('login')
+  // The provider asks for the password, although tab A has not ended its session yet.
+  await tabB.waitForURL((u) => u.href.startsWith(`${provider.issuer}/interaction/`))
+  await expect(tabB.locator('input[name=login]')).toBeVisible()
+  await confirmProviderLogout(page, servers)
+  expect(provider.stats.grants.authorization_code ?? 0).toBe(0)
+  expect((await snapshot(page)).status).toBe('unauthenticated')
+})
+
+test('o. a route guard\'s login() during a local-only logout in the same tab: the new sign-in keeps its transaction and completes', async ({ page, servers }) => {
+  const { provider } = servers
+  const app = servers.app.origin
+  await signedIn(page, servers)
+  servers.resetStats()
+  await page.evaluate(() => {
+    window.auth.subscribe(() => {
+      if (window.auth.getSnapshot().status === 'unauthenticated') void window.auth.login({ returnTo: '/protected' })
+    })
+    void window.auth.logout({ localOnly: true })
+  })
+  await page.waitForURL((u) => u.href.startsWith(`${provider.issuer}/interaction/`))
+  const callbackRequest = page.waitForRequest((r) => r.isNavigationRequest() && r.url().startsWith(`${app}/callback`))
+  await submitLogin(page)
+  await callbackRequest
+  await page.waitForURL((u) => u.origin === app)
+  expect(await callbackOutcome(page)).toMatchObject({ ok: true, returnTo: '/protected', user: { sub: 'alice' } })
+  expect(provider.stats.grants.authorization_code).toBe(1)
+  await waitForStatus(page, 'authenticated')
+})

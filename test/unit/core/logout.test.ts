@@ -2,7 +2,7 @@ import 'fake-indexeddb/auto'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createOAuthClient } from '../../../src/index.js'
 import type { OAuthClient, OAuthError } from '../../../src/index.js'
-import { APP, clientOptions, installScriptedProvider, ISSUER, json, signIn, type ScriptedProvider } from '../helpers/scripted-provider.js'
+import { APP, callbackUrl, clientOptions, installScriptedProvider, ISSUER, json, signIn, type ScriptedProvider } from '../helpers/scripted-provider.js'
 import { dumpNamespace } from '../helpers/idb.js'
 
 let p: ScriptedProvider
@@ -108,11 +108,57 @@ describe('logout and a route guard', () => {
     expect(after[0]).toMatch(/\/logout\?/)
   })
 
-  it('after a local-only logout (no navigation) login() works again', async () => {
+  it('after a local-only logout (no navigation) login() works again, and asks the provider for its form (prompt=login)', async () => {
     await auth.logout({ localOnly: true })
     const before = p.navigations.length
     void auth.login()
     await expect.poll(() => p.navigations.length).toBe(before + 1)
-    expect(p.navigations.at(-1)).toMatch(/\/authorize\?/)
+    const url = new URL(p.navigations.at(-1)!)
+    expect(url.pathname).toBe('/authorize')
+    expect(url.searchParams.get('prompt')).toBe('login')
+  })
+
+  it('a prompt given to login() after a logout is kept; a sign-in ends the prompt=login default', async () => {
+    await auth.logout({ localOnly: true })
+    void auth.login({ prompt: 'consent' })
+    await expect.poll(() => p.lastAuthorization().searchParams.get('prompt')).toBe('consent')
+    await signIn(auth, p)
+    expect(p.lastAuthorization().searchParams.get('prompt')).toBe('login')
+    // Signed in again: the next login is an ordinary one.
+    const before = p.navigations.length
+    void auth.login()
+    await expect.poll(() => p.navigations.length).toBe(before + 1)
+    expect(p.lastAuthorization().searchParams.get('prompt')).toBe(null)
+  })
+
+  it('a login() started right after a local-only logout keeps its transaction (the wipe finishes first) and its callback completes', async () => {
+    const before = p.navigations.length
+    void auth.logout({ localOnly: true })
+    void auth.login({ returnTo: '/again' })
+    await expect.poll(() => p.navigations.length).toBe(before + 1)
+    window.history.replaceState(null, '', callbackUrl(p))
+    await expect(auth.handleRedirectCallback()).resolves.toMatchObject({ returnTo: '/again', user: { sub: 'alice' } })
+    expect(auth.getSnapshot().status).toBe('authenticated')
+  })
+
+  it('a login() started by a listener as soon as the status reads unauthenticated (a route guard) keeps its transaction', async () => {
+    const before = p.navigations.length
+    const stop = auth.subscribe(() => {
+      if (auth.getSnapshot().status === 'unauthenticated') void auth.login({ returnTo: '/guarded' })
+    })
+    await auth.logout({ localOnly: true })
+    stop()
+    await expect.poll(() => p.navigations.length).toBe(before + 1)
+    window.history.replaceState(null, '', callbackUrl(p))
+    await expect(auth.handleRedirectCallback()).resolves.toMatchObject({ returnTo: '/guarded' })
+  })
+
+  it('a logout in another tab makes the next login() here ask for the provider\'s form', async () => {
+    const other = createOAuthClient(clientOptions(p, { clientId: p.clientId }))
+    await other.getAccessToken()
+    await auth.logout({ localOnly: true })
+    await expect.poll(() => other.getSnapshot().status).toBe('unauthenticated')
+    void other.login()
+    await expect.poll(() => p.lastAuthorization().searchParams.get('prompt')).toBe('login')
   })
 })
