@@ -117,7 +117,7 @@ export function createSession(deps: SessionDeps): Session {
   let epoch = 0
   let holding: object | undefined
   /**
-   * Set when logout could not wipe the store: what is left there belongs to a session that ended,
+   * Set when a logout or the end of a session could not wipe the store: what is left there belongs to a session that ended,
    * so nothing is read from it (and the wipe is tried again) until a wipe succeeds or a sign-in.
    */
   let wipePending = false
