@@ -59,7 +59,7 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
   const snapshot = createSnapshotStore()
   const provider = createProvider(config)
 
-  const backend = openStorage(config.storage, `${config.namespace}|`, (cause) => {
+  const backend = openStorage(config.storage, config.namespace, (cause) => {
     const error = new OAuthError('storage_error', 'IndexedDB is unavailable: the session is kept in memory only and ends with this page', {
       cause: redact(cause),
     })

@@ -20,12 +20,17 @@ export interface DpopKeys {
   forget(): void
 }
 
-function usable(pair: CryptoKeyPair): boolean {
+/** Whether a stored value is an ES256 key pair this SDK could have made (anything else: the key is lost). */
+function usable(pair: unknown): pair is CryptoKeyPair {
+  const { privateKey, publicKey } = (typeof pair === 'object' && pair !== null ? pair : {}) as Partial<CryptoKeyPair>
+  const algorithm = publicKey?.algorithm as EcKeyAlgorithm | undefined
   return (
-    pair.privateKey instanceof CryptoKey &&
-    pair.publicKey instanceof CryptoKey &&
-    pair.privateKey.type === 'private' &&
-    pair.publicKey.extractable
+    privateKey instanceof CryptoKey &&
+    publicKey instanceof CryptoKey &&
+    privateKey.type === 'private' &&
+    publicKey.extractable &&
+    algorithm?.name === 'ECDSA' &&
+    algorithm.namedCurve === 'P-256'
   )
 }
 

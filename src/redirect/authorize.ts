@@ -147,14 +147,18 @@ export async function startLogin(deps: AuthorizeDeps, options: LoginOptions = {}
     let requestUri: string
     try {
       const par = await withDpopNonceRetry(async () => {
+        // A DPoP proof on PAR binds the code to its key (RFC 9449 §10.1): only for a key that
+        // survives the redirect, i.e. exactly when dpop_jkt is sent.
         const response = await oauth.pushedAuthorizationRequest(as, client, oauth.None(), params, {
           ...provider.requestOptions(),
-          ...(dpop ? { DPoP: dpop } : {}),
+          ...(dpop && dpopJkt ? { DPoP: dpop } : {}),
         })
         return oauth.processPushedAuthorizationResponse(as, client, response)
       })
       requestUri = par.request_uri
     } catch (e) {
+      // Nothing navigates: the transaction of this attempt is of no use any more.
+      await transactions.take(state).catch(() => undefined)
       throw toOAuthError(e, 'pushed authorization request', 'configuration_error')
     }
     url.searchParams.set('client_id', config.clientId)

@@ -188,7 +188,8 @@ export function createSession(deps: SessionDeps): Session {
     store.loadSession().then(
       (s) => {
         publish(s)
-        if (message.type === 'login') emitter.emit('login', { user: userOf(s) })
+        // (With storage: 'memory' another tab's sign-in is not readable here: no event then.)
+        if (message.type === 'login' && s) emitter.emit('login', { user: userOf(s) })
       },
       () => undefined,
     )

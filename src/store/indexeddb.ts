@@ -68,10 +68,16 @@ export function createIndexedDbBackend(dbp: Promise<IDBDatabase>): Backend {
       const db = await dbp
       const stores = [...new Set(ops.map((op) => op.store))]
       const tx = db.transaction(stores, 'readwrite')
-      for (const op of ops) {
-        const os = tx.objectStore(op.store)
-        if (op.value === undefined) os.delete(op.key)
-        else os.put(op.value, op.key)
+      try {
+        for (const op of ops) {
+          const os = tx.objectStore(op.store)
+          if (op.value === undefined) os.delete(op.key)
+          else os.put(op.value, op.key)
+        }
+      } catch (e) {
+        // A synchronous throw (DataCloneError, a quota check) would otherwise commit what was queued before it.
+        tx.abort()
+        throw e
       }
       await promisifyRequest(tx)
     },

@@ -27,30 +27,38 @@ function memoryFallback(): Backend {
   return createMemoryBackend(createSessionStorageBackend())
 }
 
-/** Copies the records under `prefix` from a failing backend into a new memory backend (best effort). */
-async function rescue(from: Backend, prefix: string): Promise<Backend> {
+/**
+ * Copies the records of `namespace` (keyed `namespace` or `namespace|…`) from a failing backend
+ * into a new memory backend, then deletes them there (best effort): records that can no longer be
+ * kept current, such as a refresh token rotated only in memory, would be replayed by a reload or
+ * another tab and revoke the grant.
+ */
+async function rescue(from: Backend, namespace: string): Promise<Backend> {
   const to = memoryFallback()
   const ops: WriteOp[] = []
   for (const store of STORE_NAMES) {
     try {
-      for (const key of await from.keys(store, prefix)) ops.push({ store, key, value: await from.get(store, key) })
+      for (const key of await from.keys(store, namespace)) {
+        if (key === namespace || key.startsWith(`${namespace}|`)) ops.push({ store, key, value: await from.get(store, key) })
+      }
     } catch {
       // unreadable as well: start that store empty
     }
   }
   await to.write(ops)
+  await from.write(ops.map(({ store, key }) => ({ store, key }))).catch(() => undefined)
   return to
 }
 
 /**
  * Opens the storage for `mode`. The returned backend is usable at once: calls wait for the
- * database to open. `prefix` (the client's namespace) scopes what is rescued on a switch to memory.
+ * database to open. `namespace` (the client's) scopes what is rescued on a switch to memory.
  * When the database goes away under the page (site data cleared, deleted or upgraded by another
  * tab), it is opened again and `onLost` tells the session to re-read what is left.
  */
 export function openStorage(
   mode: 'indexeddb' | 'memory',
-  prefix: string,
+  namespace: string,
   onFallback: (cause: unknown) => void,
   onLost: () => void = () => {},
 ): Backend {
@@ -98,7 +106,7 @@ export function openStorage(
         // to leave IndexedDB, and what was cleared must not be written back.
         if (b.kind !== 'indexeddb' || current !== started) throw cause
         // IndexedDB refused the write (quota, eviction, closed): keep going in memory.
-        const switched = rescue(b, prefix)
+        const switched = rescue(b, namespace)
         current = switched
         kind = 'memory'
         onFallback(cause)

@@ -30,7 +30,7 @@ import {
   confirmProviderLogout,
   openSignedInTab,
 } from './support/browser-helpers.mjs'
-import { deleteDpopKey, dpopKeyRecordKeys, inspectDpopKey, jktOf, namespaceOf } from './support/dpop-helpers.mjs'
+import { corruptDpopKey, deleteDpopKey, dpopKeyRecordKeys, inspectDpopKey, jktOf, namespaceOf } from './support/dpop-helpers.mjs'
 import { callApi, createDpopKey, redeemCode, refresh } from './support/node-client.mjs'
 
 
@@ -419,6 +419,32 @@ test.describe('DPoP without nonces', () => {
     await reloadApp(page, 'unauthenticated')
     expect(await token(page)).toMatchObject({ ok: false, error: { code: 'login_required' } })
   })
+
+  test('12b. storage: memory with PAR: the pushed request carries no proof (it would bind the code to a key the redirect loses), and the sign-in completes', async ({ page, servers }) => {
+    const { api, provider } = servers
+    const { authorizationUrl, result } = await signedIn(page, servers, { path: '/?storage=memory&par=1' })
+    expect(result).toMatchObject({ ok: true, user: { sub: 'alice' } })
+    expect([...new URL(authorizationUrl).searchParams.keys()].sort()).toEqual(['client_id', 'request_uri'])
+    expect(provider.stats.grants).toEqual({ authorization_code: 1 })
+    const me = await call(page, `${api.url}/api/me`)
+    expect(me).toMatchObject({ ok: true, status: 200, body: { cnf: { jkt: expect.any(String) } } })
+  })
+
+  for (const shape of ['null-pair', 'rsa']) {
+    test(`8c. a corrupted key record (${shape}) after a reload: the next auth.fetch ends the session cleanly (session_expired, login_required), never a bare TypeError, and sends nothing`, async ({ page, servers }) => {
+      const { provider, api } = servers
+      await signedIn(page, servers)
+      await corruptDpopKey(page, namespaceOf(servers), shape)
+      await reloadApp(page)
+      servers.resetStats()
+      const r = await call(page, `${api.url}/api/me`)
+      expect(r).toMatchObject({ ok: false, error: { code: 'login_required', isOAuthError: true } })
+      await waitForStatus(page, 'unauthenticated')
+      expect((await events(page, 'session_expired')).length).toBe(1)
+      expect(api.stats.requests).toBe(0)
+      expect(provider.stats.requests.token).toBeUndefined()
+    })
+  }
 
   test('54. a stolen code redeemed with another key is refused by the provider (dpop_jkt binds the code)', async ({ page, servers }) => {
     const { provider, api } = servers

@@ -115,3 +115,31 @@ export function deleteDpopKey(page, namespace) {
     }
   }, [DB_NAME, DPOP_STORE, namespace])
 }
+
+/**
+ * Replaces the DPoP key record of `namespace` behind the SDK's back (a corrupted or foreign key):
+ * `shape` is 'null-pair' ({ v: 1, keyPair: null }) or 'rsa' (a valid RS256 key pair).
+ */
+export function corruptDpopKey(page, namespace, shape) {
+  return page.evaluate(async ([dbName, storeName, key, kind]) => {
+    const keyPair = kind === 'rsa'
+      ? await crypto.subtle.generateKey({ name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, false, ['sign', 'verify'])
+      : null
+    const db = await new Promise((resolve, reject) => {
+      const r = indexedDB.open(dbName)
+      r.onsuccess = () => resolve(r.result)
+      r.onerror = () => reject(r.error)
+    })
+    try {
+      const tx = db.transaction(storeName, 'readwrite')
+      tx.objectStore(storeName).put({ v: 1, keyPair }, key)
+      await new Promise((resolve, reject) => {
+        tx.oncomplete = resolve
+        tx.onerror = () => reject(tx.error)
+        tx.onabort = () => reject(tx.error)
+      })
+    } finally {
+      db.close()
+    }
+  }, [DB_NAME, DPOP_STORE, namespace, shape])
+}

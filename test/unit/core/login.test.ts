@@ -2,6 +2,7 @@ import 'fake-indexeddb/auto'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createOAuthClient, OAuthError } from '../../../src/index.js'
 import { API, APP, clientOptions, installScriptedProvider, ISSUER, startLogin, type ScriptedProvider } from '../helpers/scripted-provider.js'
+import { dumpNamespace } from '../helpers/idb.js'
 
 let p: ScriptedProvider
 beforeEach(() => {
@@ -96,6 +97,26 @@ describe('login() builds the authorization request', () => {
     const auth = createOAuthClient(clientOptions(p, { pushedAuthorizationRequests: true }))
     const url = await startLogin(auth, p)
     expect(url.searchParams.get('request_uri')).toBe('urn:ietf:params:oauth:request_uri:abc')
+  })
+
+  it('PAR failing: login() rejects, nothing navigates, and the attempt leaves no transaction behind', async () => {
+    p.metadata['pushed_authorization_request_endpoint'] = `${ISSUER}/par-missing`
+    const auth = createOAuthClient(clientOptions(p, { pushedAuthorizationRequests: true }))
+    const e = await auth.login().catch((x: unknown) => x)
+    expect(e).toBeInstanceOf(OAuthError)
+    expect(p.navigations).toEqual([])
+    expect(await dumpNamespace(p.clientId, ['transactions'])).toEqual({})
+  })
+
+  it.each([
+    ['indexeddb', true],
+    ['memory', false],
+  ] as const)('PAR with DPoP and storage %s: a proof on the pushed request only when the key survives the redirect (it binds the code)', async (storage, proof) => {
+    const auth = createOAuthClient(clientOptions(p, { pushedAuthorizationRequests: true, dpop: true, storage }))
+    await startLogin(auth, p)
+    const par = p.to('/par')
+    expect(par[0]!.headers.has('dpop')).toBe(proof)
+    expect(new URLSearchParams(par[0]!.body).has('dpop_jkt')).toBe(proof)
   })
 
   it('login options override scope and resource for that sign-in', async () => {

@@ -3,6 +3,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createOAuthClient, OAuthError } from '../../../src/index.js'
 import { APP, callbackUrl, clientOptions, installScriptedProvider, signIn, startLogin, type ScriptedProvider } from '../helpers/scripted-provider.js'
 import { dumpNamespace, putRaw } from '../helpers/idb.js'
+import { openStorage } from '../../../src/store/open-storage.js'
+import { createIndexedDbBackend, openDatabase } from '../../../src/store/indexeddb.js'
 
 let p: ScriptedProvider
 beforeEach(() => {
@@ -66,6 +68,21 @@ describe('storage', () => {
     await vi.waitFor(() => expect(seen).toHaveBeenCalledOnce())
     await expect(auth.getAccessToken()).resolves.toBe('at-2')
     expect(auth.getSnapshot().status).toBe('authenticated')
+    // What IndexedDB still held can no longer be kept current (rt-1 was rotated away in memory):
+    // it is deleted, so a reload or another tab cannot replay it.
+    expect(await dumpNamespace(p.clientId, ['access_tokens', 'id_tokens', 'refresh_tokens'])).toEqual({})
+  })
+
+  it('storage: "memory": another tab\'s sign-in is not readable here, so no login event fires here', async () => {
+    const options = clientOptions(p, { storage: 'memory' })
+    const a = createOAuthClient(options)
+    const b = createOAuthClient(options)
+    const logins = vi.fn()
+    b.on('login', logins)
+    await signIn(a, p)
+    await new Promise((r) => setTimeout(r, 50))
+    expect(logins).not.toHaveBeenCalled()
+    expect(b.getSnapshot().status).toBe('unauthenticated')
   })
 
   it('storage: "memory" persists nothing: a new page has no session', async () => {
@@ -190,5 +207,53 @@ describe('storage', () => {
     await expect(auth.getAccessToken()).rejects.toMatchObject({ code: 'login_required' })
     expect(auth.getSnapshot().status).toBe('unauthenticated')
     expect(await dumpNamespace(p.clientId, ['access_tokens', 'id_tokens', 'refresh_tokens'])).toEqual({})
+  })
+
+  it('the switch to memory carries every record of this namespace (not another namespace that shares its prefix) and removes them from IndexedDB', async () => {
+    const ns = `https://op.example|rescue-${Math.random().toString(36).slice(2)}`
+    const fallback = vi.fn()
+    const backend = openStorage('indexeddb', ns, fallback)
+    await backend.write([
+      { store: 'id_tokens', key: ns, value: { v: 1, sub: 'alice' } },
+      { store: 'refresh_tokens', key: ns, value: { v: 1, sub: 'alice', token: 'rt-1' } },
+      { store: 'access_tokens', key: `${ns}|https://api.example|openid`, value: { v: 1, token: 'at-1' } },
+      { store: 'refresh_tokens', key: `${ns}2`, value: { v: 1, token: 'other-client' } },
+    ])
+    const put = vi.spyOn(IDBObjectStore.prototype, 'put').mockImplementation(() => {
+      throw new DOMException('quota', 'QuotaExceededError')
+    })
+    try {
+      await backend.write([{ store: 'refresh_tokens', key: ns, value: { v: 1, sub: 'alice', token: 'rt-2' } }])
+    } finally {
+      put.mockRestore()
+    }
+    expect(fallback).toHaveBeenCalledOnce()
+    expect(backend.kind).toBe('memory')
+    await expect(backend.get('id_tokens', ns)).resolves.toMatchObject({ sub: 'alice' })
+    await expect(backend.get('refresh_tokens', ns)).resolves.toMatchObject({ token: 'rt-2' })
+    await expect(backend.get('access_tokens', `${ns}|https://api.example|openid`)).resolves.toMatchObject({ token: 'at-1' })
+    await expect(backend.get('refresh_tokens', `${ns}2`)).resolves.toBeUndefined()
+    const left = await dumpNamespace(ns.split('|')[1]!, ['id_tokens', 'refresh_tokens', 'access_tokens'])
+    expect(Object.keys(left)).toEqual([`refresh_tokens/${ns}2`])
+  })
+
+  it('a batch that throws part-way is not half written (all or nothing)', async () => {
+    const ns = `https://op.example|atomic-${Math.random().toString(36).slice(2)}`
+    const backend = createIndexedDbBackend(openDatabase())
+    await backend.write([{ store: 'refresh_tokens', key: ns, value: { v: 1, token: 'rt-1' } }])
+    const put = vi.spyOn(IDBObjectStore.prototype, 'put').mockImplementation(() => {
+      throw new DOMException('quota', 'QuotaExceededError')
+    })
+    try {
+      await expect(
+        backend.write([
+          { store: 'refresh_tokens', key: ns },
+          { store: 'id_tokens', key: ns, value: { v: 1 } },
+        ]),
+      ).rejects.toMatchObject({ name: 'QuotaExceededError' })
+    } finally {
+      put.mockRestore()
+    }
+    await expect(backend.get('refresh_tokens', ns)).resolves.toMatchObject({ token: 'rt-1' })
   })
 })
