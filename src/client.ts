@@ -112,9 +112,13 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
 
   // On the redirect URI with a callback, the status stays `loading` until it is handled.
   if (typeof location !== 'undefined' && callbacks.isCallback()) {
-    // handleRedirectCallback takes the hold over until it settles; an app that never calls it gets its status after 10 s.
+    // handleRedirectCallback takes the hold over until it settles; an app that never calls it gets
+    // its status after 10 s, and at once when the callback is another client's (same redirect URI).
     const token = session.hold()
     setTimeout(() => void session.settle(token), 10_000)
+    void callbacks.owns().then((mine) => {
+      if (!mine) void session.settle(token)
+    })
   }
 
   /**

@@ -33,6 +33,8 @@ export interface CallbackDeps {
 export interface CallbackHandler {
   handle(url?: string): Promise<RedirectResult>
   isCallback(url?: string): boolean
+  /** Whether the callback's state is a pending sign-in of this client (not another client's on the same redirect URI). */
+  owns(url?: string): Promise<boolean>
 }
 
 function currentHref(): string | undefined {
@@ -74,8 +76,14 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
   /** The address this page's callback left after the scrub, and its promise: a second call without URL joins it. */
   let scrubbed: { href: string; promise: Promise<RedirectResult> } | undefined
 
-  async function run(url: URL, state: string): Promise<RedirectResult> {
+  /**
+   * `ours` runs once the state is known to be this client's (a pending or a completed sign-in):
+   * only then is the address bar scrubbed, since another client on the same redirect URI may own it.
+   */
+  async function run(url: URL, state: string, ours: () => void): Promise<RedirectResult> {
     const txn = await transactions.take(state)
+    const completed = !txn && (await transactions.wasCompleted(state).catch(() => false))
+    if (txn || completed) ours()
     // Checklist 8: every callback parameter at most once (checked after consuming the transaction).
     for (const name of ['code', 'iss', 'error']) {
       if (url.searchParams.getAll(name).length > 1) {
@@ -83,9 +91,7 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
       }
     }
     if (!txn) {
-      if (await transactions.wasCompleted(state).catch(() => false)) {
-        throw new OAuthError('callback_already_handled', 'callback: this sign-in was already completed in this browser')
-      }
+      if (completed) throw new OAuthError('callback_already_handled', 'callback: this sign-in was already completed in this browser')
       throw new OAuthError('invalid_state', 'callback: no pending sign-in matches this state (unknown, replayed or from another client)')
     }
     if (txn.expiresAt <= Date.now()) {
@@ -160,14 +166,19 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
       const state = states.length === 1 ? states[0] : undefined
       const existing = state === undefined ? undefined : handled.get(state)
       if (existing) return existing
-      const after = isPage ? scrubAddressBar() : undefined
       if (state === undefined || state === '') {
+        // No single state: nobody's sign-in can be completed from this URL.
+        if (isPage) scrubAddressBar()
         return Promise.reject(
           new OAuthError('invalid_state', states.length > 1 ? 'callback: "state" appears more than once' : 'callback: the URL has no "state"'),
         )
       }
       const token = session.hold()
-      const p = run(parsed, state).then(
+      const ours = () => {
+        const after = isPage ? scrubAddressBar() : undefined
+        if (after !== undefined) scrubbed = { href: after, promise: p }
+      }
+      const p: Promise<RedirectResult> = run(parsed, state, ours).then(
         async (result) => {
           await session.settle(token)
           return result
@@ -179,15 +190,23 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
         },
       )
       handled.set(state, p)
-      if (after !== undefined) scrubbed = { href: after, promise: p }
       return p
     },
     isCallback(url) {
       const parsed = parse(url)
       if (!parsed || !samePath(parsed, redirect)) return false
-      const state = parsed.searchParams.get('state')
+      const q = parsed.searchParams
+      // The redirect URI's own query, and the issuer when the response names one (RFC 9207),
+      // tell apart clients that share a path.
+      for (const [k, v] of redirect.searchParams) if (q.get(k) !== v) return false
+      if (q.has('iss') && q.get('iss') !== config.issuer) return false
+      const state = q.get('state')
       if (!state || handled.has(state)) return false
-      return parsed.searchParams.has('code') || parsed.searchParams.has('error')
+      return q.has('code') || q.has('error')
+    },
+    async owns(url) {
+      const state = parse(url)?.searchParams.get('state')
+      return !!state && ((await transactions.has(state).catch(() => false)) || handled.has(state))
     },
   }
 }

@@ -43,6 +43,8 @@ export interface TransactionStore {
   put(txn: Transaction): Promise<void>
   /** Reads and deletes the transaction of `state` in one step. */
   take(state: string): Promise<Transaction | undefined>
+  /** Whether a transaction of `state` is pending (without taking it). */
+  has(state: string): Promise<boolean>
   markCompleted(state: string): Promise<void>
   wasCompleted(state: string): Promise<boolean>
   /** Deletes expired transactions and markers. */
@@ -59,6 +61,7 @@ export function createTransactionStore(backend: Backend, namespace: string): Tra
       const value = await backend.take<unknown>('transactions', pending(state))
       return isCurrent<Transaction>(value) ? value : undefined
     },
+    has: async (state) => isCurrent(await backend.get<unknown>('transactions', pending(state))),
     async markCompleted(state) {
       const now = Date.now()
       const marker: CompletedMarker = { v: RECORD_VERSION, completedAt: now, expiresAt: now + COMPLETED_LIFETIME_MS }

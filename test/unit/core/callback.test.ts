@@ -1,5 +1,5 @@
 import 'fake-indexeddb/auto'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createOAuthClient, OAuthError } from '../../../src/index.js'
 import type { OAuthClient } from '../../../src/index.js'
 import {
@@ -359,5 +359,37 @@ describe('checklist 29: max_age (sent through extraParams) is enforced on the ID
     const e = await failure(auth.login({ extraParams: { max_age: '1h' } }))
     expect(e.code).toBe('configuration_error')
     expect(p.navigations.length).toBe(before)
+  })
+})
+
+describe('checklist 37: two clients on one redirect URI', () => {
+  it('the client that does not own the callback leaves the address bar alone, stops loading at once, and the owner still signs in', async () => {
+    const owner = auth
+    const url = new URL(await startLogin(owner, p))
+    expect(url.searchParams.get('state')).toBeTruthy()
+    window.history.replaceState(null, '', callbackUrl(p))
+    const ownerId = p.clientId
+    const other = createOAuthClient(clientOptions(p, { clientId: `${ownerId}-other` }))
+    p.clientId = ownerId // ID tokens are issued to the owner
+    // Same issuer, same redirect URI: the URL alone cannot tell whose callback it is.
+    expect(other.isRedirectCallback()).toBe(true)
+    await vi.waitFor(() => expect(other.getSnapshot().status).toBe('unauthenticated'), { timeout: 2_000 })
+    const e = await failure(other.handleRedirectCallback())
+    expect(e.code).toBe('invalid_state')
+    expect(location.search).toMatch(/code=/)
+    expect(owner.isRedirectCallback()).toBe(true)
+    await expect(owner.handleRedirectCallback()).resolves.toMatchObject({ user: { sub: 'alice' } })
+    expect(location.search).not.toMatch(/code=|state=/)
+  })
+
+  it('isRedirectCallback tells clients apart by the issuer in the response (RFC 9207) and by the redirect URI\'s own query', async () => {
+    await startLogin(auth, p)
+    window.history.replaceState(null, '', callbackUrl(p))
+    const otherIssuer = createOAuthClient({ ...clientOptions(p, { clientId: p.clientId }), issuer: 'https://op2.example' })
+    expect(otherIssuer.isRedirectCallback()).toBe(false)
+    const withQuery = createOAuthClient(clientOptions(p, { clientId: p.clientId, redirectUri: `${APP}/callback?client=b` }))
+    expect(withQuery.isRedirectCallback()).toBe(false)
+    expect(withQuery.isRedirectCallback(`${callbackUrl(p)}&client=b`)).toBe(true)
+    expect(auth.isRedirectCallback()).toBe(true)
   })
 })
