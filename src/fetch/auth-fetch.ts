@@ -62,8 +62,19 @@ export function createAuthFetch(deps: AuthFetchDeps): AuthFetch {
     // The caller's signal also cuts the wait for a token (a refresh may take up to the request timeout).
     const callerSignal = init?.signal ?? (input instanceof Request ? input.signal : undefined)
     // Not an allowed origin, or the caller brought its own credentials: the request goes out untouched.
+    // (The Request built above is sent: building it used up the body of a Request given as input.)
     if (!config.apiOrigins.has(url.origin) || request.headers.has('authorization')) {
-      return fetch(input, init)
+      return fetch(request)
+    }
+    // The token for a request: the resource indicator on the request's origin. With several
+    // indicators and none on this origin, which audience is meant is unknown: rather than send
+    // another API's token, refuse. With one indicator (or none), its token serves every allowed origin.
+    const resource = byOrigin.get(url.origin) ?? (config.resources.length > 1 ? null : config.resources[0])
+    if (resource === null) {
+      throw new OAuthError(
+        'configuration_error',
+        `auth.fetch: none of the ${config.resources.length} resource indicators is on ${url.origin}; call getAccessToken({ resource }) and fetch yourself`,
+      )
     }
 
     // A caller's stream cannot be sent twice; any other body is buffered once so a retry can resend it.
@@ -82,6 +93,7 @@ export function createAuthFetch(deps: AuthFetchDeps): AuthFetch {
       cache: request.cache,
       integrity: request.integrity,
       keepalive: request.keepalive,
+      referrer: request.referrer,
       referrerPolicy: request.referrerPolicy,
       ...(request.mode === 'navigate' ? {} : { mode: request.mode }),
     }
@@ -90,8 +102,6 @@ export function createAuthFetch(deps: AuthFetchDeps): AuthFetch {
       [oauth.customFetch]: (u, o) => fetch(u, { ...passthrough, ...(o as RequestInit) }),
     }
     if (config.allowInsecureRequests) options[oauth.allowInsecureRequests] = true
-    // The token for a request: the resource on the request's origin, else the default one.
-    const resource = byOrigin.get(url.origin) ?? config.resources[0]
     // The default resource goes through getAccessToken()'s no-options fast path.
     const tokenOptions: GetAccessTokenOptions | undefined = resource === config.resources[0] ? undefined : { resource }
 
@@ -111,14 +121,17 @@ export function createAuthFetch(deps: AuthFetchDeps): AuthFetch {
 
     let token = await untilAborted(deps.getAccessToken(tokenOptions), callerSignal)
     let outcome = await send(token)
-    let attempts = 1
-    // At most three attempts in all: one nonce retry, one refresh retry.
-    if (replayable && outcome.response.status === 401 && config.dpop && outcome.challenges?.some((c) => c.scheme === 'dpop' && c.parameters.error === 'use_dpop_nonce')) {
-      outcome = await send(token)
-      attempts++
-    }
-    if (replayable && outcome.response.status === 401 && isInvalidToken(outcome.challenges) && attempts < 3) {
-      token = await untilAborted(deps.getAccessToken({ ...tokenOptions, forceRefresh: true }), callerSignal)
+    // At most three attempts in all: one nonce retry and one refresh retry, in whichever order the
+    // API asks for them (a nonce may also rotate while the refresh runs).
+    let nonceRetried = !config.dpop
+    let refreshed = false
+    for (let attempts = 1; replayable && attempts < 3 && outcome.response.status === 401; attempts++) {
+      if (!nonceRetried && outcome.challenges?.some((c) => c.scheme === 'dpop' && c.parameters.error === 'use_dpop_nonce')) {
+        nonceRetried = true
+      } else if (!refreshed && isInvalidToken(outcome.challenges)) {
+        refreshed = true
+        token = await untilAborted(deps.getAccessToken({ ...tokenOptions, forceRefresh: true }), callerSignal)
+      } else break
       outcome = await send(token)
     }
     const { response } = outcome

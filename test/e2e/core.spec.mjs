@@ -29,6 +29,7 @@ import {
   openSignedInTab,
 } from './support/browser-helpers.mjs'
 import { refresh } from './support/node-client.mjs'
+import { recordRequests } from './support/hostile-helpers.mjs'
 
 
 
@@ -437,4 +438,27 @@ test('o. a route guard\'s login() during a local-only logout in the same tab: th
   expect(await callbackOutcome(page)).toMatchObject({ ok: true, returnTo: '/protected', user: { sub: 'alice' } })
   expect(provider.stats.grants.authorization_code).toBe(1)
   await waitForStatus(page, 'authenticated')
+})
+
+test('p. auth.fetch behaves like fetch for what it does not touch: a Request with a body to another origin goes out intact, and the caller\'s referrer is honoured on an allowed origin', async ({ page, context, servers }) => {
+  const { api, echo } = servers
+  await signedIn(page, servers)
+  const sent = await page.evaluate(async (url) => {
+    const r = await window.auth.fetch(new Request(url, { method: 'POST', body: 'hello', headers: { 'content-type': 'text/plain' } }))
+    return { status: r.status, body: await r.json() }
+  }, `${echo.url}/collect`)
+  expect(sent).toMatchObject({ status: 200, body: { method: 'POST', bodyLength: 5 } })
+  expect(echo.leaks()).toEqual([])
+
+  const requests = recordRequests(context)
+  const statuses = await page.evaluate(async (url) => {
+    const init = { referrer: '', referrerPolicy: 'unsafe-url' }
+    const a = await window.auth.fetch(url, init)
+    const b = await fetch(url, { ...init, headers: { authorization: 'Bearer x' } })
+    return [a.status, b.status]
+  }, `${api.url}/api/me`)
+  expect(statuses[0]).toBe(200)
+  const toApi = (await requests.settle()).filter((r) => r.url.startsWith(`${api.url}/api/me`) && r.method === 'GET')
+  expect(toApi).toHaveLength(2)
+  expect(toApi.map((r) => r.referer)).toEqual([null, null])
 })

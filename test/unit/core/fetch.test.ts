@@ -2,7 +2,7 @@ import 'fake-indexeddb/auto'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createOAuthClient } from '../../../src/index.js'
 import type { OAuthClient } from '../../../src/index.js'
-import { API, APP, clientOptions, installScriptedProvider, json, signIn, type ScriptedProvider } from '../helpers/scripted-provider.js'
+import { API, APP, clientOptions, installScriptedProvider, ISSUER, json, signIn, type ScriptedProvider } from '../helpers/scripted-provider.js'
 
 let p: ScriptedProvider
 let auth: OAuthClient
@@ -163,5 +163,47 @@ describe('auth.fetch', () => {
     await auth.fetch(new Request(`${API}/r`, { method: 'PUT', body: 'x=1', headers: { 'x-a': 'b' } }))
     const sent = apiCalls()[0]!
     expect([sent.method, sent.body, sent.headers.get('x-a'), sent.headers.get('authorization')]).toEqual(['PUT', 'x=1', 'b', 'Bearer at-1'])
+  })
+  it('a Request object with a body goes out untouched to another origin, and to an allowed one with its own Authorization', async () => {
+    const foreign = await auth.fetch(new Request('https://elsewhere.example/x', { method: 'POST', body: 'hello' }))
+    expect(foreign.status).toBe(200)
+    const own = await auth.fetch(new Request(`${API}/own`, { method: 'POST', body: 'hi', headers: { Authorization: 'Bearer mine' } }))
+    expect(own.status).toBe(200)
+    const sent = p.requests.filter((r) => r.method === 'POST' && r.url.origin !== ISSUER)
+    expect(sent.map((r) => [r.url.href, r.body, r.headers.get('authorization')])).toEqual([
+      ['https://elsewhere.example/x', 'hello', null],
+      [`${API}/own`, 'hi', 'Bearer mine'],
+    ])
+  })
+
+  it('checklist 39: with several resource indicators, an allowed origin that matches none gets no token at all (never another API\'s)', async () => {
+    const other = 'https://other-api.example'
+    auth = createOAuthClient(clientOptions(p, { resource: ['urn:api:a', 'https://api.example'], apiOrigins: [API, other] }))
+    await signIn(auth, p)
+    const before = p.requests.length
+    const e = await auth.fetch(`${other}/x`).catch((x: unknown) => x)
+    expect(e).toMatchObject({ code: 'configuration_error' })
+    expect(p.requests.length).toBe(before)
+    // The API whose origin carries an indicator gets that indicator's token.
+    await expect(auth.fetch(`${API}/x`)).resolves.toMatchObject({ status: 200 })
+    expect(new URLSearchParams(refreshGrants().at(-1)!.body).get('resource')).toBe('https://api.example')
+  })
+
+  it('checklist 42/52: a nonce demanded after the refresh retry still gets its one retry (three attempts at most)', async () => {
+    auth = createOAuthClient(clientOptions(p, { dpop: true }))
+    p.token = () => json(p.tokens({ token_type: 'DPoP' }))
+    await signIn(auth, p)
+    const answers = [
+      new Response('', { status: 401, headers: { 'www-authenticate': 'DPoP error="invalid_token"' } }),
+      new Response('', { status: 401, headers: { 'www-authenticate': 'DPoP error="use_dpop_nonce"', 'dpop-nonce': 'n-2' } }),
+      json({ ok: true }),
+      json({ ok: true }),
+    ]
+    p.api = () => answers.shift()!
+    const before = apiCalls().length
+    const r = await auth.fetch(`${API}/x`)
+    expect(r.status).toBe(200)
+    expect(apiCalls().length - before).toBe(3)
+    expect(refreshGrants()).toHaveLength(1)
   })
 })
