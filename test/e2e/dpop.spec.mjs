@@ -30,7 +30,7 @@ import {
   confirmProviderLogout,
   openSignedInTab,
 } from './support/browser-helpers.mjs'
-import { corruptDpopKey, deleteDpopKey, dpopKeyRecordKeys, inspectDpopKey, jktOf, namespaceOf } from './support/dpop-helpers.mjs'
+import { dpopKeyRecordKeys, tamperDpopKey, inspectDpopKey, jktOf, namespaceOf } from './support/dpop-helpers.mjs'
 import { callApi, createDpopKey, redeemCode, refresh } from './support/node-client.mjs'
 
 
@@ -338,7 +338,7 @@ test.describe('DPoP without nonces', () => {
     await signedIn(page, servers)
     expect(await call(page, `${api.url}/api/me`)).toMatchObject({ ok: true, status: 200 })
 
-    await deleteDpopKey(page, namespaceOf(servers))
+    await tamperDpopKey(page, namespaceOf(servers), 'delete')
     await reloadApp(page)
     const tabB = await openSignedInTab(context, servers)
     expect((await tokenValues(page, servers)).accessToken).toBeTruthy()
@@ -434,7 +434,7 @@ test.describe('DPoP without nonces', () => {
     test(`8c. a corrupted key record (${shape}) after a reload: the next auth.fetch ends the session cleanly (session_expired, login_required), never a bare TypeError, and sends nothing`, async ({ page, servers }) => {
       const { provider, api } = servers
       await signedIn(page, servers)
-      await corruptDpopKey(page, namespaceOf(servers), shape)
+      await tamperDpopKey(page, namespaceOf(servers), shape)
       await reloadApp(page)
       servers.resetStats()
       const r = await call(page, `${api.url}/api/me`)
@@ -513,7 +513,7 @@ test.describe('DPoP with short-lived access tokens', () => {
     const { provider, api } = servers
     await signedIn(page, servers)
     const { accessToken } = await tokenValues(page, servers)
-    await deleteDpopKey(page, namespaceOf(servers))
+    await tamperDpopKey(page, namespaceOf(servers), 'delete')
     await reloadApp(page)
     await waitUntilExpiring(accessToken, 1)
     servers.resetStats()

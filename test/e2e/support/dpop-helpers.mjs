@@ -1,6 +1,6 @@
 // Helpers for the DPoP scenarios (test/e2e/dpop.spec.mjs): looks at the SDK's DPoP key record in
 // the page's IndexedDB (database `spa-oauth`, store `dpop_keys`, key `<issuer>|<clientId>`, value
-// `{ v, keyPair }`), and thumbprints in Node. Read-only, except deleteDpopKey (a staged loss).
+// `{ v, keyPair }`), and thumbprints in Node. Read-only, except tamperDpopKey (a staged loss or corruption).
 import { calculateJwkThumbprint, decodeJwt } from 'jose'
 
 import { DB_NAME } from './browser-helpers.mjs'
@@ -94,33 +94,12 @@ export function dpopKeyRecordKeys(page) {
   }, [DB_NAME, DPOP_STORE])
 }
 
-/** Deletes the DPoP key record of `namespace` behind the SDK's back (a staged key loss). */
-export function deleteDpopKey(page, namespace) {
-  return page.evaluate(async ([dbName, storeName, key]) => {
-    const req = (r) => new Promise((resolve, reject) => {
-      r.onsuccess = () => resolve(r.result)
-      r.onerror = () => reject(r.error)
-    })
-    const db = await req(indexedDB.open(dbName))
-    try {
-      const tx = db.transaction(storeName, 'readwrite')
-      tx.objectStore(storeName).delete(key)
-      await new Promise((resolve, reject) => {
-        tx.oncomplete = resolve
-        tx.onerror = () => reject(tx.error)
-        tx.onabort = () => reject(tx.error)
-      })
-    } finally {
-      db.close()
-    }
-  }, [DB_NAME, DPOP_STORE, namespace])
-}
-
 /**
- * Replaces the DPoP key record of `namespace` behind the SDK's back (a corrupted or foreign key):
- * `shape` is 'null-pair' ({ v: 1, keyPair: null }) or 'rsa' (a valid RS256 key pair).
+ * Changes the DPoP key record of `namespace` behind the SDK's back: `change` is 'delete' (a staged
+ * key loss), 'null-pair' ({ v: 1, keyPair: null }, a corrupted record) or 'rsa' (a valid RS256 key
+ * pair, not one the SDK would make).
  */
-export function corruptDpopKey(page, namespace, shape) {
+export function tamperDpopKey(page, namespace, change) {
   return page.evaluate(async ([dbName, storeName, key, kind]) => {
     const keyPair = kind === 'rsa'
       ? await crypto.subtle.generateKey({ name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, false, ['sign', 'verify'])
@@ -132,7 +111,8 @@ export function corruptDpopKey(page, namespace, shape) {
     })
     try {
       const tx = db.transaction(storeName, 'readwrite')
-      tx.objectStore(storeName).put({ v: 1, keyPair }, key)
+      if (kind === 'delete') tx.objectStore(storeName).delete(key)
+      else tx.objectStore(storeName).put({ v: 1, keyPair }, key)
       await new Promise((resolve, reject) => {
         tx.oncomplete = resolve
         tx.onerror = () => reject(tx.error)
@@ -141,5 +121,5 @@ export function corruptDpopKey(page, namespace, shape) {
     } finally {
       db.close()
     }
-  }, [DB_NAME, DPOP_STORE, namespace, shape])
+  }, [DB_NAME, DPOP_STORE, namespace, change])
 }
