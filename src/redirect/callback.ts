@@ -206,7 +206,7 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
     },
     async owns(url) {
       const state = parse(url)?.searchParams.get('state')
-      return !!state && ((await transactions.has(state).catch(() => false)) || handled.has(state))
+      return !!state && (await transactions.has(state).catch(() => false))
     },
   }
 }
