@@ -327,11 +327,15 @@ export function createSession(deps: SessionDeps): Session {
 
     async signIn({ session: s, tokens, resource }) {
       if (wipePending) await retryWipe()
-      await store.saveSignIn({
-        session: s,
-        refresh: tokens.refreshToken === undefined ? null : { v: RECORD_VERSION, sub: s.sub, token: tokens.refreshToken },
-        access: { key: accessKey(config.namespace, resource, s.scope), record: accessRecord(tokens, s.sub, resource) },
-      })
+      // Under the refresh lock: a refresh of the replaced session that is running in another tab
+      // writes its rotated tokens before this sign-in does, never over it.
+      await lock(lockName, () =>
+        store.saveSignIn({
+          session: s,
+          refresh: tokens.refreshToken === undefined ? null : { v: RECORD_VERSION, sub: s.sub, token: tokens.refreshToken },
+          access: { key: accessKey(config.namespace, resource, s.scope), record: accessRecord(tokens, s.sub, resource) },
+        }),
+      )
       wipePending = loggedOut = false
       holding = undefined
       publish(s)

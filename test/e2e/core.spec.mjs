@@ -462,3 +462,50 @@ test('p. auth.fetch behaves like fetch for what it does not touch: a Request wit
   expect(toApi).toHaveLength(2)
   expect(toApi.map((r) => r.referer)).toEqual([null, null])
 })
+
+test('q. another user signs in in tab A while tab B\'s refresh answer is still on its way: B\'s rotated token never overwrites the new session, which keeps refreshing', async ({ page, context, servers }) => {
+  const { provider } = servers
+  await signedIn(page, servers)
+  const tabB = await openSignedInTab(context, servers)
+  // Tab B's refresh reaches the provider (the old grant rotates) but its answer is held back.
+  let release
+  const gate = new Promise((r) => (release = r))
+  let held = 0
+  await tabB.route(`${provider.issuer}/token`, async (route) => {
+    const response = await route.fetch()
+    held++
+    await gate
+    await route.fulfill({ response })
+  })
+  const refreshB = tabB.evaluate(() => window.auth.getAccessToken({ forceRefresh: true }).then(() => 'ok', (e) => e.code))
+  await expect.poll(() => held).toBe(1)
+  // Tab A signs in as bob meanwhile. The answer to B is let through as soon as A is signed in as
+  // bob, or after 3 s if A's sign-in waits for B's refresh to finish.
+  const app = servers.app.origin
+  await startLogin(page, servers, { prompt: 'login' })
+  const callback = page.waitForRequest((r) => r.isNavigationRequest() && r.url().startsWith(`${app}/callback`))
+  await submitLogin(page, { username: 'bob', password: 'builder' })
+  await callback
+  await page.waitForURL((u) => u.origin === app)
+  await Promise.race([
+    page.waitForFunction(() => window.auth?.getSnapshot().user?.sub === 'bob', undefined, { timeout: 20_000 }),
+    new Promise((r) => setTimeout(r, 3000)),
+  ])
+  release()
+  expect(await refreshB).toBe('ok')
+  expect(await callbackOutcome(page)).toMatchObject({ ok: true, user: { sub: 'bob' } })
+  await waitForStatus(page, 'authenticated')
+  const stored = await readTokens(page, servers)
+  expect(stored.id.map((r) => r.value.sub)).toEqual(['bob'])
+  expect(stored.refresh.map((r) => r.value.sub)).toEqual(['bob'])
+  // Bob's session goes on refreshing, in both tabs, with no invalid_grant.
+  await tabB.unroute(`${provider.issuer}/token`)
+  servers.resetStats()
+  await expect(token(page, { forceRefresh: true })).resolves.toMatchObject({ ok: true })
+  await page.waitForFunction(() => window.auth.getSnapshot().user?.sub === 'bob')
+  await tabB.waitForFunction(() => window.auth.getSnapshot().user?.sub === 'bob')
+  await expect(token(tabB, { forceRefresh: true })).resolves.toMatchObject({ ok: true })
+  expect(provider.stats.grants.refresh_token).toBe(2)
+  expect(provider.stats.errors.invalid_grant ?? 0).toBe(0)
+  expect((await call(page, `${servers.api.origin}/api/me`)).body).toMatchObject({ sub: 'bob' })
+})
