@@ -108,7 +108,7 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
   const report = (error: OAuthError) => emitter.emit('error', { error })
 
   const getAccessToken: OAuthClient['getAccessToken'] = (opts) => session.getAccessToken(opts)
-  const authFetch = createAuthFetch({ config, getAccessToken, dpop: dpopHandle })
+  const authFetch = createAuthFetch({ config, getAccessToken: session.getAccessToken, dpop: dpopHandle })
 
   // On the redirect URI with a callback, the status stays `loading` until it is handled.
   if (typeof location !== 'undefined' && callbacks.isCallback()) {

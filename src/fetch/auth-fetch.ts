@@ -14,7 +14,8 @@ import type { GetAccessTokenOptions } from '../types.js'
 /** What the wrapper needs: tokens come through the session's refresh coordinator only. */
 export interface AuthFetchDeps {
   config: Config
-  getAccessToken(options?: GetAccessTokenOptions): Promise<string>
+  /** The session's getAccessToken; `rejected` is the token the API refused (see the session). */
+  getAccessToken(options?: GetAccessTokenOptions, rejected?: string): Promise<string>
   /** The DPoP handle of the session, when DPoP is on. Rejects when the key is gone. */
   dpop(): Promise<oauth.DPoPHandle | undefined>
 }
@@ -130,7 +131,7 @@ export function createAuthFetch(deps: AuthFetchDeps): AuthFetch {
         nonceRetried = true
       } else if (!refreshed && isInvalidToken(outcome.challenges)) {
         refreshed = true
-        token = await untilAborted(deps.getAccessToken({ ...tokenOptions, forceRefresh: true }), callerSignal)
+        token = await untilAborted(deps.getAccessToken({ ...tokenOptions, forceRefresh: true }, token), callerSignal)
       } else break
       outcome = await send(token)
     }

@@ -54,7 +54,11 @@ export interface SignIn {
 export interface Session {
   /** Resolves when the stored session has been read. */
   readonly ready: Promise<void>
-  getAccessToken(options?: GetAccessTokenOptions): Promise<string>
+  /**
+   * `rejected`: the token an API just refused (with `forceRefresh`). When it has been replaced
+   * already (a caller whose 401 came later), the replacement is returned instead of refreshing again.
+   */
+  getAccessToken(options?: GetAccessTokenOptions, rejected?: string): Promise<string>
   signIn(data: SignIn): Promise<void>
   /**
    * Ends the session locally (in every tab). Returns what logout still needs to send, and a
@@ -252,7 +256,12 @@ export function createSession(deps: SessionDeps): Session {
     }
   }
 
-  async function slowPath(resource: string | undefined, scopeParam: string | undefined, force: boolean): Promise<string> {
+  async function slowPath(
+    resource: string | undefined,
+    scopeParam: string | undefined,
+    force: boolean,
+    rejected: string | undefined,
+  ): Promise<string> {
     await ready
     if (wipePending) await retryWipe()
     const s = wipePending ? undefined : (store.cachedSession() ?? (await store.loadSession()))
@@ -265,10 +274,10 @@ export function createSession(deps: SessionDeps): Session {
     }
     const key = accessKey(config.namespace, resource, scopeParam ?? s.scope)
     const known = store.cachedAccess(key) ?? (await store.readAccess(key))
-    if (!force && fresh(known)) return known.token
-    // With forceRefresh, the token to replace is the one this tab knows, else the stored one
-    // (right after a reload the memory cache is still empty).
-    const stale = force ? known?.token : undefined
+    if ((!force || (rejected !== undefined && known?.token !== rejected)) && fresh(known)) return known.token
+    // With forceRefresh, the token to replace is the one the API rejected, else the one this tab
+    // knows, else the stored one (right after a reload the memory cache is still empty).
+    const stale = force ? (rejected ?? known?.token) : undefined
     // No await between this check and inflight.set: concurrent callers share one refresh.
     const running = inflight.get(key)
     if (running) return running
@@ -284,7 +293,7 @@ export function createSession(deps: SessionDeps): Session {
   return {
     ready,
 
-    getAccessToken(options) {
+    getAccessToken(options, rejected) {
       let resource = config.resources[0]
       let scope: string | undefined
       let force = false
@@ -319,7 +328,7 @@ export function createSession(deps: SessionDeps): Session {
         const hit = store.cachedAccess(key)
         if (fresh(hit)) return Promise.resolve(hit.token)
       }
-      return slowPath(resource, scope, force).catch((e: unknown) => {
+      return slowPath(resource, scope, force, rejected).catch((e: unknown) => {
         // Anything that is not already typed came from the store (IndexedDB failed or went away).
         throw e instanceof OAuthError ? e : new OAuthError('storage_error', 'the token store could not be read or written', { cause: redact(e) })
       })

@@ -75,6 +75,20 @@ describe('auth.fetch', () => {
     expect(apiCalls().map((r) => r.body)).toEqual(['{"a":1}', '{"a":1}'])
   })
 
+  it('checklist 42a/46: 401s for the same token arriving one after another cost one refresh, not one each', async () => {
+    // The API rejects at-1; its answers reach the callers one by one, the later ones after the
+    // first caller's refresh has finished.
+    let order = 0
+    p.api = async (req) => {
+      if (req.headers.get('authorization') !== 'Bearer at-1') return json({ ok: true, auth: req.headers.get('authorization') })
+      await new Promise((r) => setTimeout(r, 20 * order++))
+      return new Response('', { status: 401, headers: { 'www-authenticate': 'Bearer error="invalid_token"' } })
+    }
+    const responses = await Promise.all(Array.from({ length: 5 }, () => auth.fetch(`${API}/x`).then((r) => r.json())))
+    expect(responses).toEqual(Array.from({ length: 5 }, () => ({ ok: true, auth: 'Bearer at-2' })))
+    expect(refreshGrants()).toHaveLength(1)
+  })
+
   it('checklist 42a: a second 401 is returned to the caller, bounded to one retry', async () => {
     p.api = () => new Response('nope', { status: 401, headers: { 'www-authenticate': 'Bearer error="invalid_token"' } })
     const res = await auth.fetch(`${API}/x`)
