@@ -99,7 +99,32 @@ export class OAuthError extends Error {
   }
 }
 
-/** Whether `value` is an {@link OAuthError}, optionally with the given code. */
+/**
+ * Marks every OAuthError, whichever copy of the SDK made it: `Symbol.for` gives the same symbol in
+ * every bundle of a page, where each bundle has its own `OAuthError` class.
+ */
+const BRAND: unique symbol = Symbol.for('spa-oauth.OAuthError') as never
+;(OAuthError.prototype as unknown as Record<symbol, true>)[BRAND] = true
+
+/**
+ * Whether `value` is an {@link OAuthError}, optionally with the given code. Unlike `instanceof`, it
+ * also recognises errors made by another copy of the SDK (another bundle on the page).
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await auth.getAccessToken()
+ * } catch (e) {
+ *   if (isOAuthError(e, 'login_required')) await auth.login()
+ *   else throw e
+ * }
+ * ```
+ */
 export function isOAuthError(value: unknown, code?: OAuthErrorCode): value is OAuthError {
-  return value instanceof OAuthError && (code === undefined || value.code === code)
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as Record<symbol, unknown>)[BRAND] === true &&
+    (code === undefined || (value as OAuthError).code === code)
+  )
 }
