@@ -134,8 +134,9 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
       // must not be wiped with the old session.
       await session.idle()
       if (leaving) return new Promise<never>(() => {})
-      // Right after a sign-out (here or in another tab) the provider's session may still be alive:
-      // ask for its form, so that a route guard cannot sign the user straight back in.
+      // After a sign-out (here, in another open tab, or in this tab before a reload) the provider's
+      // session may still be alive: ask for its form, so that a route guard cannot sign the user
+      // straight back in.
       const ask = session.afterLogout() && (opts === undefined || (typeof opts === 'object' && opts !== null && opts.prompt === undefined))
       return startLogin({ config, provider, transactions, dpopKeys, warn: report, navigate }, ask ? { ...opts, prompt: 'login' } : opts)
     },

@@ -83,7 +83,10 @@ export interface Session {
   resync(): void
   /** Resolves when no logout of this page is still wiping the store (a new sign-in waits for it). */
   idle(): Promise<void>
-  /** Whether the user signed out (here or in another tab) since this page's last sign-in. */
+  /**
+   * Whether the user signed out (in this page, in another open tab, or in this tab before a
+   * reload) since the last sign-in.
+   */
   afterLogout(): boolean
 }
 
@@ -364,7 +367,7 @@ export function createSession(deps: SessionDeps): Session {
           // Best effort: a store that cannot be read or wiped must not keep the user signed in here.
           const s = await store.loadSession().catch(() => undefined)
           const rt = await store.readRefresh().catch(() => undefined)
-          const error = await store.clear().then(
+          const error = await store.clear(true).then(
             () => undefined,
             (e: unknown) => {
               wipePending = true
@@ -385,7 +388,7 @@ export function createSession(deps: SessionDeps): Session {
 
     idle: () => signingOut,
 
-    afterLogout: () => loggedOut,
+    afterLogout: () => loggedOut || store.signedOut(),
 
     hold() {
       const token = {}

@@ -45,8 +45,17 @@ export interface TokenStore {
   saveSignIn(write: Required<Pick<TokenWrite, 'session'>> & TokenWrite): Promise<void>
   /** Stores the result of a refresh (refresh token before the access token is handed out). */
   saveRefresh(write: TokenWrite): Promise<void>
-  /** Deletes every record of the namespace in every store, and the cache. */
-  clear(): Promise<void>
+  /**
+   * Deletes every record of the namespace in every store, and the cache. With `signedOut` (a
+   * logout), then leaves the mark that {@link TokenStore.signedOut} reads.
+   */
+  clear(signedOut?: boolean): Promise<void>
+  /**
+   * Whether this tab logged out since the last sign-in, also across a reload: a mark in
+   * sessionStorage (no token, and nothing left in the stores that logout wipes). Not kept with
+   * `storage: 'memory'`, where nothing outlives the page.
+   */
+  signedOut(): boolean
   /** Forgets the memory cache (another tab changed the store). */
   dropCache(): void
 }
@@ -56,6 +65,18 @@ export function createTokenStore(backend: Backend, namespace: string): TokenStor
   const access = new Map<string, AccessTokenRecord>()
   let session: SessionRecord | undefined
   const prefix = `${namespace}|`
+  const signedOutKey = `spa-oauth:${namespace}:signed-out`
+  /** Sets (`true`), clears (`false`) or reads (no argument) the signed-out mark; best effort. */
+  const mark = (set?: boolean): boolean => {
+    try {
+      if (backend.kind !== 'indexeddb') return false
+      if (set === true) sessionStorage.setItem(signedOutKey, '1')
+      else if (set === false) sessionStorage.removeItem(signedOutKey)
+      return sessionStorage.getItem(signedOutKey) === '1'
+    } catch {
+      return false
+    }
+  }
 
   const belongs = (record: { sub: string | undefined }) => session !== undefined && record.sub === session.sub
 
@@ -107,6 +128,7 @@ export function createTokenStore(backend: Backend, namespace: string): TokenStor
       // A different user: every token of the previous one (all audiences) goes in the same batch.
       const ops: WriteOp[] = sameUser ? [] : [...(await accessKeys()).map((key) => ({ store: 'access_tokens' as const, key })), { store: 'refresh_tokens', key: namespace }]
       await save(ops, write)
+      mark(false)
       if (!sameUser) access.clear()
       cacheWrite(write)
     },
@@ -116,7 +138,7 @@ export function createTokenStore(backend: Backend, namespace: string): TokenStor
       cacheWrite(write)
     },
 
-    async clear() {
+    async clear(signedOut) {
       access.clear()
       session = undefined
       const ops: WriteOp[] = [
@@ -126,8 +148,12 @@ export function createTokenStore(backend: Backend, namespace: string): TokenStor
       ]
       for (const key of await accessKeys()) ops.push({ store: 'access_tokens', key })
       for (const key of await backend.keys('transactions', prefix)) ops.push({ store: 'transactions', key })
+      // Marked first: a logout counts even when the wipe fails.
+      if (signedOut) mark(true)
       await backend.write(ops)
     },
+
+    signedOut: () => mark(),
 
     dropCache() {
       access.clear()

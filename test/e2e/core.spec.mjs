@@ -509,3 +509,31 @@ test('q. another user signs in in tab A while tab B\'s refresh answer is still o
   expect(provider.stats.errors.invalid_grant ?? 0).toBe(0)
   expect((await call(page, `${servers.api.origin}/api/me`)).body).toMatchObject({ sub: 'bob' })
 })
+
+test('r. after a local-only logout and a reload, the next login() in that tab still asks the provider for its form (prompt=login) until the user signs in again; nothing of it is left in the token stores', async ({ page, servers }) => {
+  const { provider } = servers
+  await signedIn(page, servers)
+  await page.evaluate(() => window.auth.logout({ localOnly: true }))
+  await waitForStatus(page, 'unauthenticated')
+  expect(await tokenStoreRecords(page)).toEqual({ access_tokens: [], id_tokens: [], refresh_tokens: [] })
+  await page.reload()
+  await waitForApp(page)
+  await waitForStatus(page, 'unauthenticated')
+  const authorization = new URL(await startLogin(page, servers))
+  expect(authorization.searchParams.get('prompt')).toBe('login')
+  // Once the user signed in again, a later login() (after a reload) is an ordinary one.
+  const app = servers.app.origin
+  const callback = page.waitForRequest((r) => r.isNavigationRequest() && r.url().startsWith(`${app}/callback`))
+  await submitLogin(page)
+  await callback
+  await page.waitForURL((u) => u.origin === app)
+  expect(await callbackOutcome(page)).toMatchObject({ ok: true })
+  await page.reload()
+  await waitForApp(page)
+  await waitForStatus(page, 'authenticated')
+  const again = page.waitForRequest((r) => r.isNavigationRequest() && r.url().startsWith(`${provider.issuer}/auth`))
+  await page.evaluate(() => {
+    void window.auth.login()
+  })
+  expect(new URL((await again).url()).searchParams.get('prompt')).toBeNull()
+})
