@@ -132,6 +132,11 @@ export function createSession(deps: SessionDeps): Session {
   let signingOut: Promise<void> = Promise.resolve()
   /** Set by a logout here or in another tab, cleared by a sign-in. */
   let loggedOut = false
+  /**
+   * Set while a logout of this page waits for the refresh lock and wipes: what other tabs announce
+   * meanwhile (a refresh that finished first) is about a session this page has already ended.
+   */
+  let wiping = false
   const retryWipe = () => store.clear().then(() => void (wipePending = false), () => undefined)
   /** The access-token key of `getAccessToken()` without options, for the session it was built for. */
   let defaultKey = ''
@@ -189,6 +194,7 @@ export function createSession(deps: SessionDeps): Session {
       })
       return
     }
+    if (wiping) return
     // Another tab signed in: its write replaced what a failed wipe left here.
     if (message.type === 'login') wipePending = loggedOut = false
     if (wipePending) return
@@ -359,7 +365,7 @@ export function createSession(deps: SessionDeps): Session {
       // Synchronously known as running: a login() called right after logout() waits for the wipe.
       const work = ready.then(() => {
         ended()
-        loggedOut = true
+        loggedOut = wiping = true
         store.dropCache()
         publish(undefined)
         // Under the refresh lock: a refresh running in another tab finishes before the wipe.
@@ -379,10 +385,11 @@ export function createSession(deps: SessionDeps): Session {
           return { refreshToken: rt?.token, idToken: s?.idToken, ...(error ? { error } : {}) }
         })
       })
-      signingOut = work.then(
-        () => undefined,
-        () => undefined,
-      )
+      const done = () => {
+        wiping = false
+        publish(undefined)
+      }
+      signingOut = work.then(done, done)
       return work
     },
 

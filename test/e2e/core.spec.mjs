@@ -537,3 +537,35 @@ test('r. after a local-only logout and a reload, the next login() in that tab st
   })
   expect(new URL((await again).url()).searchParams.get('prompt')).toBeNull()
 })
+
+test('s. a local-only logout in tab A while tab B\'s refresh is finishing: A stays signed out (B\'s "refreshed" news does not sign it back in), the stores end empty', async ({ page, context, servers }) => {
+  const { provider } = servers
+  await signedIn(page, servers)
+  const tabB = await openSignedInTab(context, servers)
+  let release
+  const gate = new Promise((r) => (release = r))
+  let held = 0
+  await tabB.route(`${provider.issuer}/token`, async (route) => {
+    const response = await route.fetch()
+    held++
+    await gate
+    await route.fulfill({ response })
+  })
+  const refreshB = tabB.evaluate(() => window.auth.getAccessToken({ forceRefresh: true }).then(() => 'ok', (e) => e.code))
+  await expect.poll(() => held).toBe(1)
+  await page.evaluate(() => {
+    window.__statuses = []
+    window.auth.subscribe(() => window.__statuses.push(window.auth.getSnapshot().status))
+    window.__logout = window.auth.logout({ localOnly: true }).then(() => 'done', (e) => e.code)
+  })
+  await waitForStatus(page, 'unauthenticated')
+  release()
+  expect(await refreshB).toBe('ok')
+  expect(await page.evaluate(() => window.__logout)).toBe('done')
+  await waitForStatus(tabB, 'unauthenticated')
+  // Give B's "refreshed" message time to arrive and be handled in A.
+  await page.waitForTimeout(500)
+  expect(await page.evaluate(() => ({ statuses: window.__statuses, user: window.auth.getUser() ?? null }))).toEqual({ statuses: ['unauthenticated'], user: null })
+  expect((await snapshot(page)).status).toBe('unauthenticated')
+  expect(await tokenStoreRecords(page)).toEqual({ access_tokens: [], id_tokens: [], refresh_tokens: [] })
+})
