@@ -1,11 +1,14 @@
 // Builds dist/: the ESM entries for bundlers (dependencies external), a standalone minified ESM
 // bundle with the dependencies inlined (for <script type="module"> or a CDN), and bundled .d.ts.
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { gzipSync, brotliCompressSync } from 'node:zlib'
 import typescript from '@rollup/plugin-typescript'
 import resolve from '@rollup/plugin-node-resolve'
 import terser from '@rollup/plugin-terser'
 import { dts } from 'rollup-plugin-dts'
+
+// A clean dist/: chunk names carry hashes, and stale chunks would otherwise ship with the package.
+rmSync('dist', { recursive: true, force: true })
 
 const hasReact = existsSync('src/react/index.ts')
 const input = { index: 'src/index.ts', ...(hasReact ? { react: 'src/react/index.ts' } : {}) }

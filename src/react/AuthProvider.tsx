@@ -5,7 +5,7 @@
  * @module
  */
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react'
-import type { ReactNode } from 'react'
+import type { ReactElement, ReactNode } from 'react'
 import type { OAuthError } from '../errors.js'
 import type { AuthSnapshot, OAuthClient } from '../types.js'
 import { AuthContext } from './context.js'
@@ -68,7 +68,7 @@ function defaultOnRedirectCallback(returnTo: string): void {
  * )
  * ```
  */
-export function AuthProvider({ client, onRedirectCallback, children }: AuthProviderProps): ReactNode {
+export function AuthProvider({ client, onRedirectCallback, children }: AuthProviderProps): ReactElement {
   const subscribe = useCallback((listener: () => void) => client.subscribe(listener), [client])
   const getSnapshot = useCallback(() => client.getSnapshot(), [client])
   const snapshot = useSyncExternalStore(subscribe, getSnapshot, getServerSnapshot)

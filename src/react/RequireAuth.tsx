@@ -5,7 +5,7 @@
  * @module
  */
 import { useEffect, useRef } from 'react'
-import type { ComponentType, ReactNode } from 'react'
+import type { ComponentType, ReactElement, ReactNode } from 'react'
 import type { LoginOptions, OAuthClient } from '../types.js'
 import { isHandlingRedirectCallback } from './redirect-callback.js'
 import { useAuthContext } from './useAuth.js'
@@ -47,7 +47,7 @@ const loginsStarted = new WeakSet<OAuthClient>()
  * </AuthProvider>
  * ```
  */
-export function RequireAuth({ fallback = null, loginOptions, children }: RequireAuthProps): ReactNode {
+export function RequireAuth({ fallback = null, loginOptions, children }: RequireAuthProps): ReactElement {
   const { client, auth } = useAuthContext('<RequireAuth>')
   const { status, login } = auth
 
@@ -71,7 +71,8 @@ export function RequireAuth({ fallback = null, loginOptions, children }: Require
     })
   }, [status, client, login])
 
-  return status === 'authenticated' ? children : fallback
+  // A fragment, not the bare node: @types/react before 18.2.8 accepts only elements from components.
+  return <>{status === 'authenticated' ? children : fallback}</>
 }
 
 /** Options of {@link withAuthRequired}. */
@@ -96,7 +97,7 @@ export function withAuthRequired<P extends object>(
   Component: ComponentType<P>,
   options: WithAuthRequiredOptions = {},
 ): ComponentType<P> {
-  function WithAuthRequired(props: P): ReactNode {
+  function WithAuthRequired(props: P): ReactElement {
     return (
       <RequireAuth fallback={options.fallback} loginOptions={options.loginOptions}>
         <Component {...props} />

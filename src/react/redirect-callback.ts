@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { OAuthError } from '../errors.js'
+import { isOAuthError, OAuthError } from '../errors.js'
 import type { OAuthClient, RedirectResult } from '../types.js'
 
 /** @internal One callback being (or having been) handled for a client. */
@@ -63,19 +63,7 @@ export function isHandlingRedirectCallback(client: OAuthClient): boolean {
   return client.isRedirectCallback(window.location.href)
 }
 
-/**
- * @internal
- * Whether `value` is an `OAuthError`, also one from another copy of the core's module (e.g. if the
- * `spa-oauth` and `spa-oauth/react` bundles each carry their own `errors.ts`), where `instanceof`
- * would say no.
- */
-export function isOAuthErrorLike(value: unknown): value is OAuthError {
-  if (value instanceof OAuthError) return true
-  if (!(value instanceof Error) || value.name !== 'OAuthError') return false
-  return typeof (value as { code?: unknown }).code === 'string'
-}
-
 /** @internal Any thrown value as an `OAuthError` (the core throws nothing else; this is a guard). */
 export function toOAuthError(error: unknown, code: OAuthError['code'], message: string): OAuthError {
-  return isOAuthErrorLike(error) ? error : new OAuthError(code, message, { cause: error })
+  return isOAuthError(error) ? error : new OAuthError(code, message, { cause: error })
 }

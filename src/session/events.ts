@@ -3,7 +3,16 @@
  *
  * @module
  */
+import { OAuthError } from '../errors.js'
 import type { OAuthEvent, OAuthEventMap } from '../types.js'
+
+const EVENTS: readonly OAuthEvent[] = ['login', 'logout', 'token_refreshed', 'session_expired', 'storage_fallback', 'error']
+
+/** `listener`, checked to be a function: a typo must fail where it is made, not at the next change. */
+export function checkListener<F>(listener: F, method: string): F {
+  if (typeof listener !== 'function') throw new OAuthError('configuration_error', `${method}: the listener must be a function`)
+  return listener
+}
 
 /** Emitter of the client's events. */
 export interface Emitter {
@@ -16,6 +25,10 @@ export function createEmitter(): Emitter {
   const listeners = new Map<OAuthEvent, Set<(payload: never) => void>>()
   return {
     on(event, listener) {
+      if (!EVENTS.includes(event)) {
+        throw new OAuthError('configuration_error', `on: unknown event ${JSON.stringify(event)}; one of ${EVENTS.join(', ')}`)
+      }
+      checkListener(listener, 'on')
       let set = listeners.get(event)
       if (!set) listeners.set(event, (set = new Set()))
       const fn = listener as (payload: never) => void

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { checkListener } from './events.js'
 import type { AuthSnapshot } from '../types.js'
 
 /** The snapshot store. */
@@ -35,7 +36,7 @@ export function createSnapshotStore(): SnapshotStore {
       }
     },
     subscribe(listener) {
-      listeners.add(listener)
+      listeners.add(checkListener(listener, 'subscribe'))
       return () => void listeners.delete(listener)
     },
   }

@@ -26,3 +26,22 @@ describe('isOAuthError', () => {
     }
   })
 })
+
+describe('listeners', () => {
+  it('subscribe() and on() refuse a listener that is not a function, and on() an unknown event, with configuration_error', async () => {
+    const { createOAuthClient } = await import('../../../src/index.js')
+    const { OAuthError } = await import('../../../src/errors.js')
+    const auth = createOAuthClient({ issuer: 'https://op.example', clientId: 'spa', redirectUri: 'https://app.example/cb', storage: 'memory' })
+    for (const call of [() => auth.subscribe(42 as never), () => auth.on('error', 'nope' as never), () => auth.on('logged_out' as never, () => {})]) {
+      let thrown: unknown
+      try {
+        call()
+      } catch (e) {
+        thrown = e
+      }
+      expect(thrown).toBeInstanceOf(OAuthError)
+      expect(thrown).toMatchObject({ code: 'configuration_error' })
+    }
+    expect(typeof auth.on('logout', () => {})).toBe('function')
+  })
+})

@@ -343,12 +343,10 @@ describe('redirect callback', () => {
 describe('errors from another copy of the core', () => {
   it('recognises callback_already_handled without instanceof', async () => {
     setLocation('/callback?code=abc&state=xyz')
-    // What a second bundled copy of OAuthError looks like from here: same name and code, other class.
-    class ForeignOAuthError extends Error {
-      override readonly name = 'OAuthError'
-      readonly code = 'callback_already_handled'
-    }
-    const client = new FakeClient({ callbackError: new ForeignOAuthError('done before') })
+    // A second copy of the core's errors module (another bundle): same brand, other class.
+    vi.resetModules()
+    const other = await import('../../../src/errors.js')
+    const client = new FakeClient({ callbackError: new other.OAuthError('callback_already_handled', 'done before') })
     const onRedirectCallback = vi.fn()
     render(
       <AuthProvider client={client} onRedirectCallback={onRedirectCallback}>
