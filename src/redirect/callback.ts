@@ -167,11 +167,14 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
       const existing = state === undefined ? undefined : handled.get(state)
       if (existing) return existing
       if (state === undefined || state === '') {
-        // No single state: nobody's sign-in can be completed from this URL.
-        if (isPage) scrubAddressBar()
-        return Promise.reject(
-          new OAuthError('invalid_state', states.length > 1 ? 'callback: "state" appears more than once' : 'callback: the URL has no "state"'),
-        )
+        // No single state: nobody's sign-in can be completed from this URL. The page's status,
+        // held at `loading` since the client saw the callback, settles with the error.
+        const error = new OAuthError('invalid_state', states.length > 1 ? 'callback: "state" appears more than once' : 'callback: the URL has no "state"')
+        if (isPage) {
+          scrubAddressBar()
+          void session.settle(undefined, error)
+        }
+        return Promise.reject(error)
       }
       const token = session.hold()
       const ours = () => {

@@ -227,6 +227,21 @@ describe('handleRedirectCallback: forged, replayed and failed callbacks store no
     expect(tokenGrants()).toHaveLength(0)
   })
 
+  it('checklist 8: a page loaded on a callback whose state is duplicated stops loading as soon as handleRedirectCallback rejects', async () => {
+    await startLogin(auth, p)
+    const url = new URL(callbackUrl(p))
+    url.searchParams.append('state', url.searchParams.get('state')!)
+    window.history.replaceState(null, '', url.href)
+    // The page after the redirect: the same client (namespace) as the one that started the login.
+    const page = createOAuthClient(clientOptions(p, { clientId: p.clientId }))
+    expect(page.isRedirectCallback()).toBe(true)
+    expect(page.getSnapshot().status).toBe('loading')
+    expect((await failure(page.handleRedirectCallback())).code).toBe('invalid_state')
+    await vi.waitFor(() => expect(page.getSnapshot()).toMatchObject({ status: 'unauthenticated', error: { code: 'invalid_state' } }), { timeout: 1000 })
+    expect(new URL(location.href).searchParams.has('state')).toBe(false)
+    expect(tokenGrants()).toHaveLength(0)
+  })
+
   it('checklist 10: the provider refusing the code (invalid_grant) → invalid_grant, nothing stored', async () => {
     await startLogin(auth, p)
     p.token = () => json({ error: 'invalid_grant', error_description: 'grant request is invalid' }, 400)
