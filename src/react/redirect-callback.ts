@@ -16,6 +16,8 @@ export interface CallbackEntry {
   delivered: boolean
   /** Whether `promise` has settled. */
   settled: boolean
+  /** Whether it failed (other than as a replay): no sign-in starts by itself on this page then. */
+  failed: boolean
 }
 
 /**
@@ -42,11 +44,16 @@ export function startRedirectCallback(client: OAuthClient): CallbackEntry | unde
   } catch (error) {
     promise = Promise.reject(error)
   }
-  const entry: CallbackEntry = { url, promise, delivered: false, settled: false }
-  const settle = (): void => {
-    entry.settled = true
-  }
-  promise.then(settle, settle)
+  const entry: CallbackEntry = { url, promise, delivered: false, settled: false, failed: false }
+  promise.then(
+    () => {
+      entry.settled = true
+    },
+    (error: unknown) => {
+      entry.settled = true
+      entry.failed = !isOAuthError(error, 'callback_already_handled')
+    },
+  )
   callbacks.set(client, entry)
   return entry
 }
@@ -58,7 +65,9 @@ export function startRedirectCallback(client: OAuthClient): CallbackEntry | unde
  */
 export function isHandlingRedirectCallback(client: OAuthClient): boolean {
   const entry = callbacks.get(client)
-  if (entry !== undefined && !entry.settled) return true
+  // Still running, or failed: a failed callback is shown (useAuth().error), never answered with a
+  // new sign-in, which could loop back to a provider that refuses again (e.g. access_denied).
+  if (entry !== undefined && (!entry.settled || entry.failed)) return true
   if (entry?.url === window.location.href) return false
   return client.isRedirectCallback(window.location.href)
 }

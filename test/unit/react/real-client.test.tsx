@@ -126,6 +126,43 @@ describe('with the real client', () => {
     expect(provider?.tokenRequests).toHaveLength(1)
   })
 
+  it.each([
+    ['a refused sign-in (error=access_denied)', 'authorization_error', (state: string) => `/callback?error=access_denied&error_description=no&state=${state}&iss=${encodeURIComponent(ISSUER)}`],
+    ['a callback with its state twice', 'invalid_state', (state: string) => `/callback?code=the-code&state=${state}&state=${state}`],
+  ])('%s under <RequireAuth> is shown (%s), not answered with another login (no loop back to the provider)', async (_name, code, callbackQuery) => {
+    const options = freshOptions()
+    provider ??= installMockProvider(options.clientId)
+    setLocation('/orders')
+    const before = createOAuthClient(options)
+    const first = render(
+      <AuthProvider client={before}>
+        <RequireAuth fallback={<p>redirecting</p>}>
+          <p>secret</p>
+        </RequireAuth>
+      </AuthProvider>,
+    )
+    await waitFor(() => expect(provider?.navigations).toHaveLength(1))
+    first.unmount()
+    const state = provider.lastAuthorization().searchParams.get('state') ?? ''
+    setLocation(callbackQuery(state))
+    const after = createOAuthClient(options)
+    render(
+      <StrictMode>
+        <AuthProvider client={after}>
+          <Status />
+          <RequireAuth fallback={<p>redirecting</p>}>
+            <p>secret</p>
+          </RequireAuth>
+        </AuthProvider>
+      </StrictMode>,
+    )
+    await waitFor(() => expect(statusText()).toBe(`unauthenticated error:${code}`))
+    // The core scrubbed the address bar; the guard must still know this page's callback failed.
+    expect(window.location.search).not.toContain('state=')
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(provider.navigations).toHaveLength(1)
+  })
+
   it('flips to unauthenticated when another client of the same app logs out', async () => {
     const options = freshOptions()
     await signIn(options)
