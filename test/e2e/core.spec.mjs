@@ -32,6 +32,33 @@ import { refresh } from './support/node-client.mjs'
 import { recordRequests } from './support/hostile-helpers.mjs'
 
 
+/**
+ * Starts `getAccessToken({ forceRefresh: true })` in `tab` and holds the provider's answer: the
+ * request has reached the provider (the grant has rotated) but the tab has not seen the answer.
+ * Resolves once it is held; `release()` lets it through and resolves with 'ok' or the error code.
+ */
+async function refreshWithHeldAnswer(tab, servers) {
+  const url = `${servers.provider.issuer}/token`
+  let open
+  const gate = new Promise((r) => (open = r))
+  let held = 0
+  await tab.route(url, async (route) => {
+    const response = await route.fetch()
+    held++
+    await gate
+    await route.fulfill({ response })
+  })
+  const refresh = tab.evaluate(() => window.auth.getAccessToken({ forceRefresh: true }).then(() => 'ok', (e) => e.code))
+  await expect.poll(() => held).toBe(1)
+  return {
+    release: async () => {
+      open()
+      const outcome = await refresh
+      await tab.unroute(url)
+      return outcome
+    },
+  }
+}
 
 test('a. sign-in round trip: login() → provider form → callback → user and returnTo; auth.fetch reaches the API', async ({ page, servers }) => {
   const { provider, api } = servers
@@ -468,17 +495,7 @@ test('q. another user signs in in tab A while tab B\'s refresh answer is still o
   await signedIn(page, servers)
   const tabB = await openSignedInTab(context, servers)
   // Tab B's refresh reaches the provider (the old grant rotates) but its answer is held back.
-  let release
-  const gate = new Promise((r) => (release = r))
-  let held = 0
-  await tabB.route(`${provider.issuer}/token`, async (route) => {
-    const response = await route.fetch()
-    held++
-    await gate
-    await route.fulfill({ response })
-  })
-  const refreshB = tabB.evaluate(() => window.auth.getAccessToken({ forceRefresh: true }).then(() => 'ok', (e) => e.code))
-  await expect.poll(() => held).toBe(1)
+  const { release } = await refreshWithHeldAnswer(tabB, servers)
   // Tab A signs in as bob meanwhile. The answer to B is let through as soon as A is signed in as
   // bob, or after 3 s if A's sign-in waits for B's refresh to finish.
   const app = servers.app.origin
@@ -491,15 +508,13 @@ test('q. another user signs in in tab A while tab B\'s refresh answer is still o
     page.waitForFunction(() => window.auth?.getSnapshot().user?.sub === 'bob', undefined, { timeout: 20_000 }),
     new Promise((r) => setTimeout(r, 3000)),
   ])
-  release()
-  expect(await refreshB).toBe('ok')
+  expect(await release()).toBe('ok')
   expect(await callbackOutcome(page)).toMatchObject({ ok: true, user: { sub: 'bob' } })
   await waitForStatus(page, 'authenticated')
   const stored = await readTokens(page, servers)
   expect(stored.id.map((r) => r.value.sub)).toEqual(['bob'])
   expect(stored.refresh.map((r) => r.value.sub)).toEqual(['bob'])
   // Bob's session goes on refreshing, in both tabs, with no invalid_grant.
-  await tabB.unroute(`${provider.issuer}/token`)
   servers.resetStats()
   await expect(token(page, { forceRefresh: true })).resolves.toMatchObject({ ok: true })
   await page.waitForFunction(() => window.auth.getSnapshot().user?.sub === 'bob')
@@ -539,28 +554,16 @@ test('r. after a local-only logout and a reload, the next login() in that tab st
 })
 
 test('s. a local-only logout in tab A while tab B\'s refresh is finishing: A stays signed out (B\'s "refreshed" news does not sign it back in), the stores end empty', async ({ page, context, servers }) => {
-  const { provider } = servers
   await signedIn(page, servers)
   const tabB = await openSignedInTab(context, servers)
-  let release
-  const gate = new Promise((r) => (release = r))
-  let held = 0
-  await tabB.route(`${provider.issuer}/token`, async (route) => {
-    const response = await route.fetch()
-    held++
-    await gate
-    await route.fulfill({ response })
-  })
-  const refreshB = tabB.evaluate(() => window.auth.getAccessToken({ forceRefresh: true }).then(() => 'ok', (e) => e.code))
-  await expect.poll(() => held).toBe(1)
+  const { release } = await refreshWithHeldAnswer(tabB, servers)
   await page.evaluate(() => {
     window.__statuses = []
     window.auth.subscribe(() => window.__statuses.push(window.auth.getSnapshot().status))
     window.__logout = window.auth.logout({ localOnly: true }).then(() => 'done', (e) => e.code)
   })
   await waitForStatus(page, 'unauthenticated')
-  release()
-  expect(await refreshB).toBe('ok')
+  expect(await release()).toBe('ok')
   expect(await page.evaluate(() => window.__logout)).toBe('done')
   await waitForStatus(tabB, 'unauthenticated')
   // Give B's "refreshed" message time to arrive and be handled in A.
