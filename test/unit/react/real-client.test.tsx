@@ -39,8 +39,8 @@ afterEach(() => {
   provider = undefined
 })
 
-/** Signs in with `options` as a user would: RequireAuth starts the login, then the callback page. */
-async function signIn(options: OAuthClientOptions, from = '/orders?id=7#top'): Promise<{ onRedirectCallback: ReturnType<typeof vi.fn> }> {
+/** A signed-out page under RequireAuth, which starts the login; resolves with the request's state. */
+async function startGuardedLogin(options: OAuthClientOptions, from: string): Promise<string> {
   provider ??= installMockProvider(options.clientId)
   setLocation(from)
   const before = createOAuthClient(options)
@@ -56,12 +56,13 @@ async function signIn(options: OAuthClientOptions, from = '/orders?id=7#top'): P
   await waitFor(() => expect(provider?.navigations).toHaveLength(1))
   expect(screen.queryByText('secret')).toBeNull()
   first.unmount()
+  return provider.lastAuthorization().searchParams.get('state') ?? ''
+}
 
-  // The provider sends the browser back to the redirect URI: a new page, a new client.
-  const state = provider.lastAuthorization().searchParams.get('state')
-  setLocation(`/callback?code=the-code&state=${state ?? ''}`)
+/** The page the provider sends the browser back to: a new page, a new client, under RequireAuth. */
+function renderCallbackPage(options: OAuthClientOptions, path: string, onRedirectCallback?: (returnTo: string) => void): void {
+  setLocation(path)
   const after = createOAuthClient(options)
-  const onRedirectCallback = vi.fn()
   render(
     <StrictMode>
       <AuthProvider client={after} onRedirectCallback={onRedirectCallback}>
@@ -72,6 +73,13 @@ async function signIn(options: OAuthClientOptions, from = '/orders?id=7#top'): P
       </AuthProvider>
     </StrictMode>,
   )
+}
+
+/** Signs in with `options` as a user would: RequireAuth starts the login, then the callback page. */
+async function signIn(options: OAuthClientOptions, from = '/orders?id=7#top'): Promise<{ onRedirectCallback: ReturnType<typeof vi.fn> }> {
+  const state = await startGuardedLogin(options, from)
+  const onRedirectCallback = vi.fn()
+  renderCallbackPage(options, `/callback?code=the-code&state=${state}`, onRedirectCallback)
   await waitFor(() => expect(onRedirectCallback).toHaveBeenCalled())
   return { onRedirectCallback }
 }
@@ -131,36 +139,13 @@ describe('with the real client', () => {
     ['a callback with its state twice', 'invalid_state', (state: string) => `/callback?code=the-code&state=${state}&state=${state}`],
   ])('%s under <RequireAuth> is shown (%s), not answered with another login (no loop back to the provider)', async (_name, code, callbackQuery) => {
     const options = freshOptions()
-    provider ??= installMockProvider(options.clientId)
-    setLocation('/orders')
-    const before = createOAuthClient(options)
-    const first = render(
-      <AuthProvider client={before}>
-        <RequireAuth fallback={<p>redirecting</p>}>
-          <p>secret</p>
-        </RequireAuth>
-      </AuthProvider>,
-    )
-    await waitFor(() => expect(provider?.navigations).toHaveLength(1))
-    first.unmount()
-    const state = provider.lastAuthorization().searchParams.get('state') ?? ''
-    setLocation(callbackQuery(state))
-    const after = createOAuthClient(options)
-    render(
-      <StrictMode>
-        <AuthProvider client={after}>
-          <Status />
-          <RequireAuth fallback={<p>redirecting</p>}>
-            <p>secret</p>
-          </RequireAuth>
-        </AuthProvider>
-      </StrictMode>,
-    )
+    const state = await startGuardedLogin(options, '/orders')
+    renderCallbackPage(options, callbackQuery(state))
     await waitFor(() => expect(statusText()).toBe(`unauthenticated error:${code}`))
     // The core scrubbed the address bar; the guard must still know this page's callback failed.
     expect(window.location.search).not.toContain('state=')
     await new Promise((resolve) => setTimeout(resolve, 50))
-    expect(provider.navigations).toHaveLength(1)
+    expect(provider?.navigations).toHaveLength(1)
   })
 
   it('flips to unauthenticated when another client of the same app logs out', async () => {
