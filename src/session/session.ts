@@ -279,7 +279,7 @@ export function createSession(deps: SessionDeps): Session {
     // refused here, before a provider can consume the refresh token while refusing it.
     const allowed = s.resources ?? config.resources
     if (resource !== undefined && allowed.length > 0 && !allowed.includes(resource)) {
-      throw new OAuthError('configuration_error', `getAccessToken: ${JSON.stringify(resource)} is not a resource of this sign-in (set it in "resource", or pass it to login())`)
+      throw new OAuthError('configuration_error', `resource ${JSON.stringify(resource)} is not one of this sign-in's resource indicators (set it in "resource", or pass it to login()); nothing was sent`)
     }
     const key = accessKey(config.namespace, resource, scopeParam ?? s.scope)
     const known = store.cachedAccess(key) ?? (await store.readAccess(key))
