@@ -18,6 +18,13 @@ export interface Provider {
   client(as: oauth.AuthorizationServer): oauth.Client
   /** Options for an oauth4webapi request: a fresh timeout signal each time, and `allowInsecureRequests`. */
   requestOptions(): { signal: () => AbortSignal; [oauth.allowInsecureRequests]?: boolean }
+  /**
+   * A metadata endpoint the browser itself is sent to (authorization, end-session), as a URL, when
+   * it is one the page may navigate to: `https:` (or `http:` with `allowInsecureRequests`). Never a
+   * `javascript:` or `data:` URL from a tampered discovery document. oauth4webapi checks the
+   * endpoints it sends requests to itself.
+   */
+  navigable(endpoint: unknown): URL | undefined
 }
 
 /** Signing algorithms a public client may accept for ID tokens: asymmetric only, never `none`. */
@@ -80,5 +87,15 @@ export function createProvider(config: Config): Provider {
       }
     },
     requestOptions,
+    navigable(endpoint) {
+      if (typeof endpoint !== 'string') return undefined
+      let url: URL
+      try {
+        url = new URL(endpoint)
+      } catch {
+        return undefined
+      }
+      return url.protocol === 'https:' || (config.allowInsecureRequests && url.protocol === 'http:') ? url : undefined
+    },
   }
 }

@@ -73,7 +73,8 @@ export async function startLogin(deps: AuthorizeDeps, options: LoginOptions = {}
   if (origin === undefined) throw invalid('login() needs a browser page')
 
   const as = await provider.metadata()
-  if (typeof as.authorization_endpoint !== 'string') throw invalid('the provider has no authorization_endpoint')
+  const url = provider.navigable(as.authorization_endpoint)
+  if (!url) throw invalid('the provider has no authorization_endpoint the browser may go to (an https URL)')
   const client = provider.client(as)
   await transactions.purge().catch(() => undefined)
 
@@ -139,7 +140,6 @@ export async function startLogin(deps: AuthorizeDeps, options: LoginOptions = {}
     throw new OAuthError('storage_error', 'login: the transaction could not be stored', { cause: redact(e) })
   }
 
-  const url = new URL(as.authorization_endpoint)
   if (config.pushedAuthorizationRequests || as.require_pushed_authorization_requests === true) {
     if (typeof as.pushed_authorization_request_endpoint !== 'string') {
       throw invalid('the provider has no pushed_authorization_request_endpoint (PAR)')

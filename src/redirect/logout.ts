@@ -71,8 +71,11 @@ export async function logout(deps: LogoutDeps, options: LogoutOptions = {}): Pro
     if (options.returnTo !== undefined && target) deps.navigate(target)
     return
   }
-  if (as && typeof as.end_session_endpoint === 'string') {
-    const url = new URL(as.end_session_endpoint)
+  const url = as ? deps.provider.navigable(as.end_session_endpoint) : undefined
+  if (as && as.end_session_endpoint !== undefined && !url) {
+    deps.report(new OAuthError('configuration_error', 'logout: the provider\'s end_session_endpoint is not an https URL; signed out here only'))
+  }
+  if (url) {
     url.searchParams.set('client_id', deps.config.clientId)
     if (idToken) url.searchParams.set('id_token_hint', idToken)
     if (target) url.searchParams.set('post_logout_redirect_uri', target)

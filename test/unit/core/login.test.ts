@@ -67,6 +67,20 @@ describe('login() builds the authorization request', () => {
     expect(p.navigations).toHaveLength(0)
   })
 
+  it.each([
+    ['a javascript: URL', 'javascript:void(window.__pwned=1)//'],
+    ['an http URL under an https issuer', 'http://op.example/authorize'],
+    ['a data: URL', 'data:text/html,<script>alert(1)</script>'],
+    ['not a URL', 'not a url'],
+  ])('checklist 20: an authorization_endpoint that is %s is refused: configuration_error, no navigation, no transaction', async (_name, endpoint) => {
+    p.metadata['authorization_endpoint'] = endpoint
+    const auth = createOAuthClient(clientOptions(p))
+    await expect(auth.login()).rejects.toMatchObject({ code: 'configuration_error' })
+    expect(p.navigations).toHaveLength(0)
+    expect(await dumpNamespace(p.clientId, ['transactions'])).toEqual({})
+    expect((window as unknown as { __pwned?: unknown }).__pwned).toBeUndefined()
+  })
+
   it('extraParams cannot override what the SDK sets', async () => {
     const auth = createOAuthClient(clientOptions(p))
     for (const name of ['state', 'code_challenge_method', 'redirect_uri', 'response_mode', 'client_id']) {

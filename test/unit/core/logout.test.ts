@@ -76,6 +76,18 @@ describe('logout', () => {
     expect(p.navigations.at(-1)).toBe(`${APP}/`)
   })
 
+  it('checklist 20: an end_session_endpoint that is not an https URL is never navigated to: local logout, post-logout URI, configuration_error reported', async () => {
+    p.metadata['end_session_endpoint'] = 'javascript:void(window.__pwned=1)//'
+    const fresh = createOAuthClient(clientOptions(p, { clientId: p.clientId }))
+    const errors: OAuthError[] = []
+    fresh.on('error', ({ error }) => errors.push(error))
+    await fresh.logout()
+    expect(p.navigations.at(-1)).toBe(`${APP}/`)
+    expect(p.navigations.some((u) => u.startsWith('javascript:'))).toBe(false)
+    expect(errors.map((e) => e.code)).toContain('configuration_error')
+    expect(await dumpNamespace(p.clientId, ALL)).toEqual({})
+  })
+
   it('returnTo on another origin is refused (no open redirect)', async () => {
     await expect(auth.logout({ returnTo: 'https://evil.example/' })).rejects.toMatchObject({ code: 'configuration_error' })
     expect(auth.getSnapshot().status).toBe('authenticated')
