@@ -41,6 +41,15 @@ function currentHref(): string | undefined {
   return typeof location === 'undefined' ? undefined : location.href
 }
 
+/** `value` as a normalised absolute URL, or `undefined` when it is not one. */
+function absoluteHref(value: string): string | undefined {
+  try {
+    return new URL(value).href
+  } catch {
+    return undefined
+  }
+}
+
 function samePath(a: URL, b: URL): boolean {
   return a.origin === b.origin && a.pathname === b.pathname
 }
@@ -71,6 +80,7 @@ function mapValidationError(e: unknown): OAuthError {
 export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
   const { config, provider, transactions, session } = deps
   const redirect = new URL(config.redirectUri)
+  const issuer = new URL(config.issuer).href
   /** Callbacks of this page, by state: a second call gets the first call's promise. */
   const handled = new Map<string, Promise<RedirectResult>>()
   /** The address this page's callback left after the scrub, and its promise: a second call without URL joins it. */
@@ -202,7 +212,10 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
       // The redirect URI's own query, and the issuer when the response names one (RFC 9207),
       // tell apart clients that share a path.
       for (const [k, v] of redirect.searchParams) if (q.get(k) !== v) return false
-      if (q.has('iss') && q.get('iss') !== config.issuer) return false
+      // Compared as URLs: an issuer configured with a trailing slash is the same issuer (so says
+      // discovery, through oauth4webapi); handleRedirectCallback then checks `iss` exactly.
+      const iss = q.get('iss')
+      if (iss !== null && absoluteHref(iss) !== issuer) return false
       const state = q.get('state')
       if (!state || handled.has(state)) return false
       return q.has('code') || q.has('error')

@@ -242,6 +242,15 @@ describe('handleRedirectCallback: forged, replayed and failed callbacks store no
     expect(tokenGrants()).toHaveLength(0)
   })
 
+  it('an issuer configured with a trailing slash (the provider\'s has none) still recognises and completes its callback', async () => {
+    const slash = createOAuthClient(clientOptions(p, { issuer: `${ISSUER}/` }))
+    await startLogin(slash, p)
+    window.history.replaceState(null, '', callbackUrl(p))
+    const page = createOAuthClient(clientOptions(p, { issuer: `${ISSUER}/`, clientId: p.clientId }))
+    expect(page.isRedirectCallback()).toBe(true)
+    await expect(page.handleRedirectCallback()).resolves.toMatchObject({ user: { sub: 'alice' } })
+  })
+
   it('checklist 10: the provider refusing the code (invalid_grant) → invalid_grant, nothing stored', async () => {
     await startLogin(auth, p)
     p.token = () => json({ error: 'invalid_grant', error_description: 'grant request is invalid' }, 400)
