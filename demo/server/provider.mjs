@@ -388,6 +388,7 @@ export async function startProvider(options = {}) {
  * A switch in front of the provider that makes one endpoint misbehave, for failure tests:
  *
  *   faults.set({ mode: 'status', status: 503 })        answer 503 (500, ...) with CORS headers, never reach the provider
+ *                                                      (extra response headers: { ..., headers: { Location } })
  *   faults.set({ mode: 'drop' })                       cut the connection without an answer
  *   faults.set({ mode: 'hang' })                       never answer (until clear(), which cuts it)
  *   faults.set({ mode: 'delay', delayMs, phase: 'before' })  hold the request, then hand it to the provider,
@@ -435,6 +436,7 @@ function createFaults({ allowedOrigin, log }) {
         'Content-Type': json ? 'application/json; charset=utf-8' : 'text/html; charset=utf-8',
         'Cache-Control': 'no-store',
         ...(status === 503 ? { 'Retry-After': '1' } : {}),
+        ...r.headers,
       })
       res.end(body)
       note(entry, `answered ${status}`)

@@ -23,19 +23,32 @@ function statusOf(e: unknown): number | undefined {
   return undefined
 }
 
+/** oauth4webapi's error classes by their own names: a minified bundle renames the classes. */
+const NAMED: [new (...args: never[]) => Error, string][] = [
+  [oauth.ResponseBodyError, 'ResponseBodyError'],
+  [oauth.AuthorizationResponseError, 'AuthorizationResponseError'],
+  [oauth.WWWAuthenticateChallengeError, 'WWWAuthenticateChallengeError'],
+  [oauth.OperationProcessingError, 'OperationProcessingError'],
+]
+
 /** Strips an error down to name, message, code and status. */
 export function redact(e: unknown): RedactedCause | undefined {
   if (e === undefined || e === null) return undefined
   if (e instanceof OAuthError) return { name: e.name, message: e.message, code: e.code }
   if (e instanceof Error) {
     const code = (e as { code?: unknown }).code
-    const out: RedactedCause = { name: e.name, message: e.message }
+    const out: RedactedCause = { name: NAMED.find(([type]) => e instanceof type)?.[1] ?? e.name, message: e.message }
     if (typeof code === 'string') out.code = code
     const status = statusOf(e)
     if (status !== undefined) out.status = status
     return out
   }
   return { name: 'Error', message: typeof e === 'string' ? e : 'unknown error' }
+}
+
+/** An `error_description` (text from a remote party, maybe from a crafted URL) cut to 1,000 characters. */
+function bounded(description: string | undefined): string | undefined {
+  return description !== undefined && description.length > 1000 ? `${description.slice(0, 1000)}…` : description
 }
 
 function isNetworkFailure(e: unknown): boolean {
@@ -62,10 +75,19 @@ export function toOAuthError(e: unknown, what: string, fallback: OAuthErrorCode)
     return new OAuthError('authorization_error', `${what}: the provider answered "${e.error}"`, {
       cause,
       error: e.error,
-      errorDescription: e.error_description,
+      errorDescription: bounded(e.error_description),
     })
   }
+  // oauth4webapi sends with redirect: "manual": in a browser a redirect comes back as an opaque
+  // response (elsewhere as a 3xx). The provider handed out nothing, so nothing was consumed either.
   const status = statusOf(e)
+  if (
+    e instanceof oauth.OperationProcessingError &&
+    e.cause instanceof Response &&
+    (e.cause.type === 'opaqueredirect' || (e.cause.status >= 300 && e.cause.status < 400))
+  ) {
+    return new OAuthError('redirect_not_allowed', `${what}: the provider answered with a redirect, which is never followed`, { cause })
+  }
   if (status !== undefined && status >= 500) {
     return new OAuthError('network_error', `${what}: the provider failed with HTTP ${status}`, { cause, status })
   }
@@ -77,7 +99,7 @@ export function toOAuthError(e: unknown, what: string, fallback: OAuthErrorCode)
       cause,
       status: e.status,
       error: e.error,
-      errorDescription: e.error_description,
+      errorDescription: bounded(e.error_description),
     })
   }
   const detail = e instanceof Error ? e.message : 'unexpected failure'

@@ -84,12 +84,14 @@ test.describe('refresh against a failing token endpoint', () => {
   test.use({ stack: SHORT })
 
   const FAILURES = [
-    { name: 'HTTP 500 (JSON server_error)', fault: { mode: 'status', status: 500 } },
-    { name: 'HTTP 503 (HTML, Retry-After)', fault: { mode: 'status', status: 503 } },
-    { name: 'a dropped connection', fault: { mode: 'drop' } },
+    { name: 'HTTP 500 (JSON server_error)', fault: { mode: 'status', status: 500 }, code: 'network_error' },
+    { name: 'HTTP 503 (HTML, Retry-After)', fault: { mode: 'status', status: 503 }, code: 'network_error' },
+    { name: 'a dropped connection', fault: { mode: 'drop' }, code: 'network_error' },
+    // Never followed (redirect: "manual"): the browser hands over an opaque redirect.
+    { name: 'a 307 redirect elsewhere', fault: { mode: 'status', status: 307, body: '', headers: { Location: 'https://evil.example/token' } }, code: 'redirect_not_allowed' },
   ]
-  for (const { name, fault } of FAILURES) {
-    test(`49: refresh answered with ${name}: auth.fetch and getAccessToken reject network_error, session and stored tokens kept; after recovery the next call refreshes and succeeds`, async ({ page, servers }) => {
+  for (const { name, fault, code } of FAILURES) {
+    test(`20/49: refresh answered with ${name}: auth.fetch and getAccessToken reject ${code}, session and stored tokens kept; after recovery the next call refreshes and succeeds`, async ({ page, servers }) => {
       const { provider, api } = servers
       await signedIn(page, servers)
       const before = await tokenValues(page, servers)
@@ -101,8 +103,8 @@ test.describe('refresh against a failing token endpoint', () => {
       const viaFetch = await call(page, `${api.url}/api/me`)
       const viaToken = await token(page)
       annotate('failed calls', { viaFetch, viaToken, faults: provider.faults.log })
-      expect(viaFetch).toMatchObject({ ok: false, error: { name: 'OAuthError', code: 'network_error', isOAuthError: true } })
-      expect(viaToken).toMatchObject({ ok: false, error: { name: 'OAuthError', code: 'network_error', isOAuthError: true } })
+      expect(viaFetch).toMatchObject({ ok: false, error: { name: 'OAuthError', code, isOAuthError: true } })
+      expect(viaToken).toMatchObject({ ok: false, error: { name: 'OAuthError', code, isOAuthError: true } })
       expect(provider.faults.log.length, 'the refresh requests did not reach the token endpoint').toBeGreaterThanOrEqual(2)
       expect(provider.stats.grants, 'the provider was not supposed to see these requests').toEqual({})
       expect(api.stats.requests, 'auth.fetch sent the expiring token instead of failing').toBe(0)

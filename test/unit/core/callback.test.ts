@@ -197,6 +197,17 @@ describe('handleRedirectCallback: forged, replayed and failed callbacks store no
     expect((await failure(createOAuthClient(clientOptions(p, { clientId: p.clientId })).handleRedirectCallback(url.href))).code).toBe('invalid_state')
   })
 
+  it('checklist 6: an error_description of 1 MB (a crafted URL) is cut to 1,000 characters', async () => {
+    await startLogin(auth, p)
+    const url = new URL(callbackUrl(p))
+    url.searchParams.delete('code')
+    url.searchParams.set('error', 'access_denied')
+    url.searchParams.set('error_description', 'x'.repeat(1 << 20))
+    const e = await failure(auth.handleRedirectCallback(url.href))
+    expect(e.code).toBe('authorization_error')
+    expect(e.errorDescription).toBe(`${'x'.repeat(1000)}…`)
+  })
+
   it('checklist 6: an error callback with a wrong state → invalid_state wins', async () => {
     await startLogin(auth, p)
     const url = new URL(callbackUrl(p, { state: 'forged', error: 'access_denied' }))
@@ -298,7 +309,7 @@ describe('token responses that must be refused (checklist 13-27), each storing n
     }, 'invalid_token_response'],
     ['27: ID token with alg HS256', (p) => json(p.tokens({ id_token: idToken(p.claims(), { alg: 'HS256' }) })), 'invalid_token_response'],
     ['13: 500 from the token endpoint', () => json({ error: 'server_error' }, 500), 'network_error'],
-    ['20: redirect from the token endpoint', () => new Response(null, { status: 307, headers: { location: 'https://evil.example' } }), 'invalid_token_response'],
+    ['20: redirect from the token endpoint', () => new Response(null, { status: 307, headers: { location: 'https://evil.example' } }), 'redirect_not_allowed'],
   ]
 
   it.each(cases)('checklist %s → %s, nothing stored; checklist 34: the error carries no token', async (_name, respond, code) => {

@@ -165,6 +165,14 @@ describe('getAccessToken and refresh', () => {
     expect(auth.getSnapshot().status).toBe('authenticated')
   })
 
+  it('checklist 20: a redirect from the token endpoint is not followed: redirect_not_allowed, session and refresh token kept', async () => {
+    await expireNow()
+    p.token = () => new Response(null, { status: 307, headers: { location: 'https://evil.example/token' } })
+    await expect(auth.getAccessToken()).rejects.toMatchObject({ code: 'redirect_not_allowed' })
+    expect(auth.getSnapshot().status).toBe('authenticated')
+    expect(Object.values(await dumpNamespace(p.clientId, ['refresh_tokens']))).toMatchObject([{ token: 'rt-1' }])
+  })
+
   it('checklist 30: a refreshed ID token with another sub ends the session', async () => {
     await expireNow()
     p.token = () => json(p.tokens({ id_token: idToken(p.claims({ sub: 'mallory', nonce: undefined })) }))
