@@ -158,7 +158,7 @@ export async function startLogin(deps: AuthorizeDeps, options: LoginOptions = {}
       requestUri = par.request_uri
     } catch (e) {
       // Nothing navigates: the transaction of this attempt is of no use any more.
-      await transactions.take(state).catch(() => undefined)
+      await transactions.discard(state).catch(() => undefined)
       throw toOAuthError(e, 'pushed authorization request', 'configuration_error')
     }
     url.searchParams.set('client_id', config.clientId)

@@ -15,7 +15,7 @@ import type { Provider } from '../provider/provider.js'
 import type { Session } from '../session/session.js'
 import { RECORD_VERSION, type SessionRecord } from '../store/records.js'
 import type { RedirectResult } from '../types.js'
-import type { TransactionStore } from './transactions.js'
+import type { Transaction, TransactionStore } from './transactions.js'
 
 /** Parameters removed from the address bar after a callback. */
 const CALLBACK_PARAMS = ['code', 'state', 'iss', 'error', 'error_description', 'error_uri', 'session_state']
@@ -91,19 +91,37 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
    * only then is the address bar scrubbed, since another client on the same redirect URI may own it.
    */
   async function run(url: URL, state: string, ours: () => void): Promise<RedirectResult> {
+    // Taking it leaves a marker in the same step: the same URL handled in another tab at this
+    // moment (or replayed later) is then callback_already_handled, not a forged invalid_state.
     const txn = await transactions.take(state)
     const completed = !txn && (await transactions.wasCompleted(state).catch(() => false))
     if (txn || completed) ours()
-    // Checklist 8: every callback parameter at most once (checked after consuming the transaction).
+    if (txn) {
+      try {
+        return await redeem(url, state, txn)
+      } catch (e) {
+        // Failed: a later replay of this URL is unknown, not "already handled".
+        await transactions.release(state).catch(() => undefined)
+        throw e
+      }
+    }
+    checkOnce(url)
+    if (completed) throw new OAuthError('callback_already_handled', 'callback: this sign-in was already completed (or is being completed) in this browser')
+    throw new OAuthError('invalid_state', 'callback: no pending sign-in matches this state (unknown, replayed or from another client)')
+  }
+
+  /** Checklist 8: every callback parameter at most once (checked after consuming the transaction). */
+  function checkOnce(url: URL): void {
     for (const name of ['code', 'iss', 'error']) {
       if (url.searchParams.getAll(name).length > 1) {
         throw new OAuthError('invalid_callback', `callback: "${name}" appears more than once`)
       }
     }
-    if (!txn) {
-      if (completed) throw new OAuthError('callback_already_handled', 'callback: this sign-in was already completed in this browser')
-      throw new OAuthError('invalid_state', 'callback: no pending sign-in matches this state (unknown, replayed or from another client)')
-    }
+  }
+
+  /** Validates the response of a taken transaction, redeems the code and signs in. */
+  async function redeem(url: URL, state: string, txn: Transaction): Promise<RedirectResult> {
+    checkOnce(url)
     if (txn.expiresAt <= Date.now()) {
       throw new OAuthError('invalid_state', 'callback: the sign-in took longer than 10 minutes and expired; start it again')
     }

@@ -32,20 +32,31 @@ export interface Transaction {
   maxAge?: number | undefined
 }
 
+/**
+ * Left where a callback took the transaction, in the same step: a second callback of the same
+ * state (a replay, or the same URL in another tab at that moment) is then told apart from a forged
+ * one. `completedAt` is set once the sign-in is stored; a failed sign-in removes the marker.
+ */
 interface CompletedMarker {
   v: typeof RECORD_VERSION
-  completedAt: number
+  takenAt: number
+  completedAt?: number
   expiresAt: number
 }
 
 /** The transaction store of one client namespace. */
 export interface TransactionStore {
   put(txn: Transaction): Promise<void>
-  /** Reads and deletes the transaction of `state` in one step. */
+  /** Reads and deletes the transaction of `state` in one step, leaving the marker of a taken one. */
   take(state: string): Promise<Transaction | undefined>
+  /** Removes the marker of a taken transaction whose sign-in failed (a replay is then unknown). */
+  release(state: string): Promise<void>
+  /** Deletes a pending transaction that will never be used (its login did not navigate). */
+  discard(state: string): Promise<void>
   /** Whether a transaction of `state` is pending (without taking it). */
   has(state: string): Promise<boolean>
   markCompleted(state: string): Promise<void>
+  /** Whether a callback took the transaction of `state` (and completed it, or is completing it). */
   wasCompleted(state: string): Promise<boolean>
   /** Deletes expired transactions and markers. */
   purge(now?: number): Promise<void>
@@ -58,13 +69,17 @@ export function createTransactionStore(backend: Backend, namespace: string): Tra
   return {
     put: (txn) => backend.write([{ store: 'transactions', key: pending(txn.state), value: txn }]),
     async take(state) {
-      const value = await backend.take<unknown>('transactions', pending(state))
+      const now = Date.now()
+      const marker: CompletedMarker = { v: RECORD_VERSION, takenAt: now, expiresAt: now + COMPLETED_LIFETIME_MS }
+      const value = await backend.take<unknown>('transactions', pending(state), { key: done(state), value: marker })
       return isCurrent<Transaction>(value) ? value : undefined
     },
+    release: (state) => backend.write([{ store: 'transactions', key: done(state) }]),
+    discard: (state) => backend.write([{ store: 'transactions', key: pending(state) }]),
     has: async (state) => isCurrent(await backend.get<unknown>('transactions', pending(state))),
     async markCompleted(state) {
       const now = Date.now()
-      const marker: CompletedMarker = { v: RECORD_VERSION, completedAt: now, expiresAt: now + COMPLETED_LIFETIME_MS }
+      const marker: CompletedMarker = { v: RECORD_VERSION, takenAt: now, completedAt: now, expiresAt: now + COMPLETED_LIFETIME_MS }
       await backend.write([{ store: 'transactions', key: done(state), value: marker }])
     },
     async wasCompleted(state) {

@@ -32,6 +32,10 @@ export interface Backend {
   keys(store: StoreName, prefix: string): Promise<string[]>
   /** Applies every op or none. */
   write(ops: readonly WriteOp[]): Promise<void>
-  /** Reads and deletes `key` in one step: two concurrent takes never both get the value. */
-  take<T>(store: StoreName, key: string): Promise<T | undefined>
+  /**
+   * Reads and deletes `key` in one step: two concurrent takes never both get the value. When there
+   * was a value and `leave` is given, `leave.value` is written at `leave.key` (same store) in that
+   * same step.
+   */
+  take<T>(store: StoreName, key: string, leave?: { key: string; value: unknown }): Promise<T | undefined>
 }

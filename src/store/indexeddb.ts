@@ -81,11 +81,16 @@ export function createIndexedDbBackend(dbp: Promise<IDBDatabase>): Backend {
       }
       await promisifyRequest(tx)
     },
-    take: <T>(store: StoreName, key: string) =>
+    take: <T>(store: StoreName, key: string, leave?: { key: string; value: unknown }) =>
       use(store)('readwrite', (os) => {
-        const value = promisifyRequest(os.get(key) as IDBRequest<T | undefined>)
-        os.delete(key)
-        return value.then((v) => promisifyRequest(os.transaction).then(() => v))
+        const request = os.get(key) as IDBRequest<T | undefined>
+        // In the success handler the transaction is still active: the delete and the put join it.
+        request.onsuccess = () => {
+          if (request.result === undefined) return
+          os.delete(key)
+          if (leave) os.put(leave.value, leave.key)
+        }
+        return promisifyRequest(os.transaction).then(() => request.result)
       }),
   }
 }

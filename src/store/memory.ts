@@ -38,11 +38,12 @@ export function createMemoryBackend(transactions?: Backend): Backend {
         else map(op.store).set(op.key, op.value)
       }
     },
-    async take<T>(store: StoreName, key: string) {
+    async take<T>(store: StoreName, key: string, leave?: { key: string; value: unknown }) {
       const d = delegate(store)
-      if (d) return d.take<T>(store, key)
+      if (d) return d.take<T>(store, key, leave)
       const value = map(store).get(key) as T | undefined
       map(store).delete(key)
+      if (value !== undefined && leave) map(store).set(leave.key, leave.value)
       return value
     },
   }
@@ -91,9 +92,10 @@ export function createSessionStorageBackend(): Backend | undefined {
         else storage.setItem(prefix + op.key, JSON.stringify(op.value))
       }
     },
-    async take<T>(_store: StoreName, key: string) {
+    async take<T>(_store: StoreName, key: string, leave?: { key: string; value: unknown }) {
       const value = read<T>(key)
       storage.removeItem(prefix + key)
+      if (value !== undefined && leave) storage.setItem(prefix + leave.key, JSON.stringify(leave.value))
       return value
     },
   }

@@ -95,7 +95,7 @@ export function openStorage(
     },
     get: <T>(store: StoreName, key: string) => run((b) => b.get<T>(store, key)),
     keys: (store, p) => run((b) => b.keys(store, p)),
-    take: <T>(store: StoreName, key: string) => run((b) => b.take<T>(store, key)),
+    take: <T>(store: StoreName, key: string, leave?: { key: string; value: unknown }) => run((b) => b.take<T>(store, key, leave)),
     async write(ops) {
       const started = current
       const b = await started

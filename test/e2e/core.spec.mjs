@@ -572,3 +572,24 @@ test('s. a local-only logout in tab A while tab B\'s refresh is finishing: A sta
   expect((await snapshot(page)).status).toBe('unauthenticated')
   expect(await tokenStoreRecords(page)).toEqual({ access_tokens: [], id_tokens: [], refresh_tokens: [] })
 })
+
+test('t. the same callback URL opened in two tabs at the same moment: one code grant; one tab signs in, the other gets callback_already_handled (not invalid_state); both end signed in', async ({ page, context, servers }) => {
+  const { provider } = servers
+  const app = servers.app.origin
+  // This tab lands on the callback without handling it: its URL is then opened in two new tabs.
+  await openApp(page, servers, '/?callback=manual')
+  await waitForStatus(page, 'unauthenticated')
+  await startLogin(page, servers)
+  await submitLogin(page)
+  await page.waitForURL((u) => u.origin === app && u.pathname === '/callback')
+  await waitForApp(page)
+  const callbackUrl = page.url()
+  servers.resetStats()
+  const tabs = [await context.newPage(), await context.newPage()]
+  await Promise.all(tabs.map((tab) => tab.goto(callbackUrl)))
+  const outcomes = await Promise.all(tabs.map((tab) => callbackOutcome(tab)))
+  const codes = outcomes.map((o) => (o.ok ? 'ok' : o.code)).sort()
+  expect(codes).toEqual(['callback_already_handled', 'ok'])
+  expect(provider.stats.grants.authorization_code).toBe(1)
+  for (const tab of tabs) await waitForStatus(tab, 'authenticated')
+})

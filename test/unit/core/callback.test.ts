@@ -262,6 +262,24 @@ describe('handleRedirectCallback: forged, replayed and failed callbacks store no
     await expect(page.handleRedirectCallback()).resolves.toMatchObject({ user: { sub: 'alice' } })
   })
 
+  it('checklist 3/10: the same callback handled by two pages at once: one code exchange, one signs in, the other gets callback_already_handled', async () => {
+    await startLogin(auth, p)
+    const url = callbackUrl(p)
+    const pages = [createOAuthClient(clientOptions(p, { clientId: p.clientId })), createOAuthClient(clientOptions(p, { clientId: p.clientId }))]
+    const outcomes = await Promise.all(pages.map((page) => page.handleRedirectCallback(url).then(() => 'ok', (e: OAuthError) => e.code)))
+    expect(outcomes.sort()).toEqual(['callback_already_handled', 'ok'])
+    expect(tokenGrants()).toHaveLength(1)
+  })
+
+  it('checklist 3: a callback whose sign-in failed (the provider refused the code) is unknown when replayed, not "already handled"', async () => {
+    await startLogin(auth, p)
+    p.token = () => json({ error: 'invalid_grant' }, 400)
+    const url = callbackUrl(p)
+    expect((await failure(auth.handleRedirectCallback(url))).code).toBe('invalid_grant')
+    const again = createOAuthClient(clientOptions(p, { clientId: p.clientId }))
+    expect((await failure(again.handleRedirectCallback(url))).code).toBe('invalid_state')
+  })
+
   it('checklist 10: the provider refusing the code (invalid_grant) → invalid_grant, nothing stored', async () => {
     await startLogin(auth, p)
     p.token = () => json({ error: 'invalid_grant', error_description: 'grant request is invalid' }, 400)
