@@ -131,7 +131,8 @@ function redact(secret) {
   if (secret === undefined || secret === null) return '—'
   const s = String(secret)
   if (reveal) return s
-  return `${s.slice(0, 6)}… (${s.length} characters, hidden)`
+  // A short prefix helps tell values apart; a short value is hidden whole.
+  return s.length > 24 ? `${s.slice(0, 6)}… (${s.length} characters, hidden)` : `(${s.length} characters, hidden)`
 }
 
 // ---------------------------------------------------------------------------------------------
