@@ -235,8 +235,10 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
       const iss = q.get('iss')
       if (iss !== null && absoluteHref(iss) !== issuer) return false
       const state = q.get('state')
-      if (!state || handled.has(state)) return false
-      return q.has('code') || q.has('error')
+      if (!state || handled.has(state) || !(q.has('code') || q.has('error'))) return false
+      // A pending sign-in of this client (in any tab). Where the browser offers no web storage to
+      // tell, the shape alone decides (handleRedirectCallback checks).
+      return transactions.knows(state) !== false
     },
     async owns(url) {
       const state = parse(url)?.searchParams.get('state')

@@ -8,6 +8,7 @@
  */
 import type { Backend } from '../store/backend.js'
 import { isCurrent, RECORD_VERSION } from '../store/records.js'
+import { createStateIndex } from './state-index.js'
 
 /** How long a started login may take. */
 export const TRANSACTION_LIFETIME_MS = 10 * 60 * 1000
@@ -60,24 +61,44 @@ export interface TransactionStore {
   wasCompleted(state: string): Promise<boolean>
   /** Deletes expired transactions and markers. */
   purge(now?: number): Promise<void>
+  /**
+   * Whether `state` is a pending sign-in of this client (in any tab, until its callback completes
+   * or fails). Synchronous; `undefined` when the browser gives no web storage to look in.
+   */
+  knows(state: string): boolean | undefined
 }
 
 /** Creates the transaction store of `namespace` on `backend`'s `transactions` store. */
 export function createTransactionStore(backend: Backend, namespace: string): TransactionStore {
   const pending = (state: string) => `${namespace}|txn|${state}`
   const done = (state: string) => `${namespace}|done|${state}`
+  const index = createStateIndex(namespace)
   return {
-    put: (txn) => backend.write([{ store: 'transactions', key: pending(txn.state), value: txn }]),
+    async put(txn) {
+      await backend.write([{ store: 'transactions', key: pending(txn.state), value: txn }])
+      index.pending(txn.state, txn.expiresAt)
+    },
     async take(state) {
       const now = Date.now()
       const marker: CompletedMarker = { v: RECORD_VERSION, takenAt: now, expiresAt: now + COMPLETED_LIFETIME_MS }
       const value = await backend.take<unknown>('transactions', pending(state), { key: done(state), value: marker })
       return isCurrent<Transaction>(value) ? value : undefined
     },
-    release: (state) => backend.write([{ store: 'transactions', key: done(state) }]),
-    discard: (state) => backend.write([{ store: 'transactions', key: pending(state) }]),
+    async release(state) {
+      index.settled(state)
+      await backend.write([{ store: 'transactions', key: done(state) }])
+    },
+    knows: (state) => index.knows(state),
+    async discard(state) {
+      index.settled(state)
+      await backend.write([{ store: 'transactions', key: pending(state) }])
+    },
     has: async (state) => isCurrent(await backend.get<unknown>('transactions', pending(state))),
     async markCompleted(state) {
+      index.settled(state)
+      // Where nothing may outlive the page (storage: 'memory', or IndexedDB unusable: the marker
+      // would sit in sessionStorage), no completed marker is kept: a replay is then invalid_state.
+      if (backend.kind === 'memory') return backend.write([{ store: 'transactions', key: done(state) }])
       const now = Date.now()
       const marker: CompletedMarker = { v: RECORD_VERSION, takenAt: now, completedAt: now, expiresAt: now + COMPLETED_LIFETIME_MS }
       await backend.write([{ store: 'transactions', key: done(state), value: marker }])

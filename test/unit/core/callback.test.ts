@@ -424,8 +424,8 @@ describe('checklist 37: two clients on one redirect URI', () => {
     const ownerId = p.clientId
     const other = createOAuthClient(clientOptions(p, { clientId: `${ownerId}-other` }))
     p.clientId = ownerId // ID tokens are issued to the owner
-    // Same issuer, same redirect URI: the URL alone cannot tell whose callback it is.
-    expect(other.isRedirectCallback()).toBe(true)
+    // Same issuer, same redirect URI: the state tells whose callback it is (the owner's pending sign-in).
+    expect(other.isRedirectCallback()).toBe(false)
     await vi.waitFor(() => expect(other.getSnapshot().status).toBe('unauthenticated'), { timeout: 2_000 })
     const e = await failure(other.handleRedirectCallback())
     expect(e.code).toBe('invalid_state')
@@ -433,6 +433,36 @@ describe('checklist 37: two clients on one redirect URI', () => {
     expect(owner.isRedirectCallback()).toBe(true)
     await expect(owner.handleRedirectCallback()).resolves.toMatchObject({ user: { sub: 'alice' } })
     expect(location.search).not.toMatch(/code=|state=/)
+  })
+
+  it("storage: 'memory' leaves nothing in web storage once the sign-in completed; a replay is then invalid_state", async () => {
+    const memory = createOAuthClient(clientOptions(p, { storage: 'memory' }))
+    await startLogin(memory, p)
+    const url = callbackUrl(p)
+    const page = createOAuthClient(clientOptions(p, { storage: 'memory', clientId: p.clientId }))
+    expect(page.isRedirectCallback(url)).toBe(true)
+    await page.handleRedirectCallback(url)
+    const mine = (storage: Storage) => Object.keys(storage).filter((k) => k.includes(p.clientId))
+    expect({ session: mine(sessionStorage), local: mine(localStorage) }).toEqual({ session: [], local: [] })
+    const replay = createOAuthClient(clientOptions(p, { storage: 'memory', clientId: p.clientId }))
+    expect((await failure(replay.handleRedirectCallback(url))).code).toBe('invalid_state')
+  })
+
+  it('isRedirectCallback is true only for a callback of a pending sign-in', async () => {
+    const forged = `${APP}/callback?code=abc&state=nosuchstate&iss=${encodeURIComponent(ISSUER)}`
+    expect(auth.isRedirectCallback(forged)).toBe(false)
+    await startLogin(auth, p)
+    expect(auth.isRedirectCallback(forged)).toBe(false)
+    const url = callbackUrl(p)
+    expect(auth.isRedirectCallback(url)).toBe(true)
+    await auth.handleRedirectCallback(url)
+    // The same URL loaded again once the sign-in completed: no longer a callback of a pending
+    // sign-in; handled anyway, it is answered as already handled.
+    const reloaded = createOAuthClient(clientOptions(p, { clientId: p.clientId }))
+    expect(reloaded.isRedirectCallback(url)).toBe(false)
+    expect((await failure(reloaded.handleRedirectCallback(url))).code).toBe('callback_already_handled')
+    // No sign-in of this client is pending any more in localStorage once it completed.
+    expect(Object.keys(localStorage).filter((k) => k.includes(p.clientId))).toEqual([])
   })
 
   it('isRedirectCallback tells clients apart by the issuer in the response (RFC 9207) and by the redirect URI\'s own query', async () => {
