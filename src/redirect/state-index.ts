@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { withWebStorage } from '../store/web-storage.js'
 
 /** The index of one client namespace. */
 export interface StateIndex {
@@ -20,23 +21,12 @@ export interface StateIndex {
   knows(state: string): boolean | undefined
 }
 
-/** Runs `fn` on localStorage, or returns `undefined` when it is unusable. */
-function withStorage<T>(fn: (local: Storage) => T): T | undefined {
-  try {
-    // A sandboxed or opaque origin throws on access; a server has none.
-    const local = globalThis.localStorage
-    return local ? fn(local) : undefined
-  } catch {
-    return undefined
-  }
-}
-
 /** Creates the index of `namespace`. */
 export function createStateIndex(namespace: string): StateIndex {
   const prefix = `spa-oauth:${namespace}:pending:`
   return {
     pending(state, expiresAt) {
-      withStorage((local) => {
+      withWebStorage('localStorage', (local) => {
         const now = Date.now()
         for (let i = local.length - 1; i >= 0; i--) {
           const key = local.key(i)
@@ -46,10 +36,10 @@ export function createStateIndex(namespace: string): StateIndex {
       })
     },
     settled(state) {
-      withStorage((local) => local.removeItem(prefix + state))
+      withWebStorage('localStorage', (local) => local.removeItem(prefix + state))
     },
     knows(state) {
-      return withStorage((local) => Number(local.getItem(prefix + state)) > Date.now())
+      return withWebStorage('localStorage', (local) => Number(local.getItem(prefix + state)) > Date.now())
     },
   }
 }

@@ -11,6 +11,7 @@ import {
   type RefreshTokenRecord,
   type SessionRecord,
 } from './records.js'
+import { withWebStorage } from './web-storage.js'
 
 /** Key of an access token: one per (resource, scope) of the session. */
 export function accessKey(namespace: string, resource: string | undefined, scope: string): string {
@@ -67,16 +68,13 @@ export function createTokenStore(backend: Backend, namespace: string): TokenStor
   const prefix = `${namespace}|`
   const signedOutKey = `spa-oauth:${namespace}:signed-out`
   /** Sets (`true`), clears (`false`) or reads (no argument) the signed-out mark; best effort. */
-  const mark = (set?: boolean): boolean => {
-    try {
-      if (backend.kind !== 'indexeddb') return false
-      if (set === true) sessionStorage.setItem(signedOutKey, '1')
-      else if (set === false) sessionStorage.removeItem(signedOutKey)
-      return sessionStorage.getItem(signedOutKey) === '1'
-    } catch {
-      return false
-    }
-  }
+  const mark = (set?: boolean): boolean =>
+    backend.kind === 'indexeddb' &&
+    withWebStorage('sessionStorage', (storage) => {
+      if (set === true) storage.setItem(signedOutKey, '1')
+      else if (set === false) storage.removeItem(signedOutKey)
+      return storage.getItem(signedOutKey) === '1'
+    }) === true
 
   const belongs = (record: { sub: string | undefined }) => session !== undefined && record.sub === session.sub
 
