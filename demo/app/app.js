@@ -616,7 +616,7 @@ function summarizeRecord(store, value) {
     if (k === 'token' || k === 'idToken') out[k] = redact(v)
     else if (k === 'codeVerifier') out[k] = v
     else if (k === 'keyPair' && v) out[k] = { privateKey: describeKey(v.privateKey), publicKey: describeKey(v.publicKey) }
-    else if ((k === 'expiresAt' || k === 'createdAt' || k === 'completedAt') && typeof v === 'number') out[k] = `${v} (${new Date(v).toLocaleString()})`
+    else if ((k === 'expiresAt' || k === 'createdAt' || k === 'takenAt') && typeof v === 'number') out[k] = `${v} (${new Date(v).toLocaleString()})`
     else out[k] = v
   }
   return out

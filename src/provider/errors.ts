@@ -80,7 +80,6 @@ export function toOAuthError(e: unknown, what: string, fallback: OAuthErrorCode)
   }
   // oauth4webapi sends with redirect: "manual": in a browser a redirect comes back as an opaque
   // response (elsewhere as a 3xx). The provider handed out nothing, so nothing was consumed either.
-  const status = statusOf(e)
   if (
     e instanceof oauth.OperationProcessingError &&
     e.cause instanceof Response &&
@@ -88,6 +87,7 @@ export function toOAuthError(e: unknown, what: string, fallback: OAuthErrorCode)
   ) {
     return new OAuthError('redirect_not_allowed', `${what}: the provider answered with a redirect, which is never followed`, { cause })
   }
+  const status = statusOf(e)
   if (status !== undefined && status >= 500) {
     return new OAuthError('network_error', `${what}: the provider failed with HTTP ${status}`, { cause, status })
   }

@@ -94,8 +94,8 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
     // Taking it leaves a marker in the same step: the same URL handled in another tab at this
     // moment (or replayed later) is then callback_already_handled, not a forged invalid_state.
     const txn = await transactions.take(state)
-    const completed = !txn && (await transactions.wasCompleted(state).catch(() => false))
-    if (txn || completed) ours()
+    const taken = !txn && (await transactions.wasTaken(state).catch(() => false))
+    if (txn || taken) ours()
     if (txn) {
       try {
         return await redeem(url, state, txn)
@@ -106,7 +106,7 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
       }
     }
     checkOnce(url)
-    if (completed) throw new OAuthError('callback_already_handled', 'callback: this sign-in was already completed (or is being completed) in this browser')
+    if (taken) throw new OAuthError('callback_already_handled', 'callback: this sign-in was already completed (or is being completed) in this browser')
     throw new OAuthError('invalid_state', 'callback: no pending sign-in matches this state (unknown, replayed or from another client)')
   }
 
@@ -168,7 +168,7 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
     } catch (e) {
       throw e instanceof OAuthError ? e : new OAuthError('storage_error', 'callback: the tokens could not be stored', { cause: redact(e) })
     }
-    await transactions.markCompleted(state).catch(() => undefined)
+    await transactions.completed(state).catch(() => undefined)
     return { returnTo: txn.returnTo, user: claims }
   }
 

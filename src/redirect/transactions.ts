@@ -12,8 +12,8 @@ import { createStateIndex } from './state-index.js'
 
 /** How long a started login may take. */
 export const TRANSACTION_LIFETIME_MS = 10 * 60 * 1000
-/** How long a completed callback is remembered (for `callback_already_handled`). */
-export const COMPLETED_LIFETIME_MS = 24 * 60 * 60 * 1000
+/** How long a taken transaction's marker is kept (for `callback_already_handled`). */
+export const TAKEN_MARKER_LIFETIME_MS = 24 * 60 * 60 * 1000
 
 /** A pending login. */
 export interface Transaction {
@@ -36,12 +36,11 @@ export interface Transaction {
 /**
  * Left where a callback took the transaction, in the same step: a second callback of the same
  * state (a replay, or the same URL in another tab at that moment) is then told apart from a forged
- * one. `completedAt` is set once the sign-in is stored; a failed sign-in removes the marker.
+ * one. A failed sign-in removes it.
  */
-interface CompletedMarker {
+interface TakenMarker {
   v: typeof RECORD_VERSION
   takenAt: number
-  completedAt?: number
   expiresAt: number
 }
 
@@ -56,9 +55,13 @@ export interface TransactionStore {
   discard(state: string): Promise<void>
   /** Whether a transaction of `state` is pending (without taking it). */
   has(state: string): Promise<boolean>
-  markCompleted(state: string): Promise<void>
+  /**
+   * The sign-in of a taken transaction is stored: no tab has it pending any more. The marker stays,
+   * except where nothing may outlive the page (memory storage): a replay is then `invalid_state`.
+   */
+  completed(state: string): Promise<void>
   /** Whether a callback took the transaction of `state` (and completed it, or is completing it). */
-  wasCompleted(state: string): Promise<boolean>
+  wasTaken(state: string): Promise<boolean>
   /** Deletes expired transactions and markers. */
   purge(now?: number): Promise<void>
   /**
@@ -80,7 +83,7 @@ export function createTransactionStore(backend: Backend, namespace: string): Tra
     },
     async take(state) {
       const now = Date.now()
-      const marker: CompletedMarker = { v: RECORD_VERSION, takenAt: now, expiresAt: now + COMPLETED_LIFETIME_MS }
+      const marker: TakenMarker = { v: RECORD_VERSION, takenAt: now, expiresAt: now + TAKEN_MARKER_LIFETIME_MS }
       const value = await backend.take<unknown>('transactions', pending(state), { key: done(state), value: marker })
       return isCurrent<Transaction>(value) ? value : undefined
     },
@@ -94,18 +97,15 @@ export function createTransactionStore(backend: Backend, namespace: string): Tra
       await backend.write([{ store: 'transactions', key: pending(state) }])
     },
     has: async (state) => isCurrent(await backend.get<unknown>('transactions', pending(state))),
-    async markCompleted(state) {
+    async completed(state) {
       index.settled(state)
       // Where nothing may outlive the page (storage: 'memory', or IndexedDB unusable: the marker
-      // would sit in sessionStorage), no completed marker is kept: a replay is then invalid_state.
-      if (backend.kind === 'memory') return backend.write([{ store: 'transactions', key: done(state) }])
-      const now = Date.now()
-      const marker: CompletedMarker = { v: RECORD_VERSION, takenAt: now, completedAt: now, expiresAt: now + COMPLETED_LIFETIME_MS }
-      await backend.write([{ store: 'transactions', key: done(state), value: marker }])
+      // would sit in sessionStorage), the marker goes too.
+      if (backend.kind === 'memory') await backend.write([{ store: 'transactions', key: done(state) }])
     },
-    async wasCompleted(state) {
+    async wasTaken(state) {
       const marker = await backend.get<unknown>('transactions', done(state))
-      return isCurrent<CompletedMarker>(marker) && marker.expiresAt > Date.now()
+      return isCurrent<TakenMarker>(marker) && marker.expiresAt > Date.now()
     },
     async purge(now = Date.now()) {
       const keys = await backend.keys('transactions', `${namespace}|`)
