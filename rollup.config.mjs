@@ -38,7 +38,7 @@ export default [
     plugins: [ts()],
   },
   {
-    input: { 'spa-oauth.standalone.min': 'src/index.ts' },
+    input: { 'oauth-spa.standalone.min': 'src/index.ts' },
     output: { dir: 'dist', format: 'es', entryFileNames: '[name].js', sourcemap: true },
     plugins: [resolve({ browser: true }), ts(), terser({ format: { comments: false }, ecma: 2020, module: true }), reportSize()],
   },

@@ -42,17 +42,17 @@ function sizeSection(size, core, floorBreakdown) {
   say()
   say(`Same four steps for every SDK (create the client, start login, handle the callback, get an access token), bundled by rollup ${size.tool.rollup} + @rollup/plugin-node-resolve ${size.tool['@rollup/plugin-node-resolve']} (browser) + @rollup/plugin-commonjs ${size.tool['@rollup/plugin-commonjs']} + replace(process.env.NODE_ENV="production") + terser ${size.tool.terser} (${JSON.stringify(size.tool.terserOptions)}); gzip level 9, brotli quality 11. Entries: bench/size/entries/.`)
   say()
-  const base = size.rows.find((r) => r.id === 'spa-oauth').total.gzip
+  const base = size.rows.find((r) => r.id === 'oauth-spa').total.gzip
   say(
     mdTable(
-      ['Entry', 'Version', 'min', 'gzip', 'brotli', 'gzip vs spa-oauth'],
+      ['Entry', 'Version', 'min', 'gzip', 'brotli', 'gzip vs oauth-spa'],
       size.rows.map((r) => [
         r.label,
         r.version,
         num(r.total.min),
         num(r.total.gzip),
         num(r.total.brotli),
-        r.id === 'spa-oauth' ? '1.00×' : `${num(r.total.gzip / base, 2)}×`,
+        r.id === 'oauth-spa' ? '1.00×' : `${num(r.total.gzip / base, 2)}×`,
       ]),
       ['l', 'l', 'r', 'r', 'r', 'r'],
     ),
@@ -63,7 +63,7 @@ function sizeSection(size, core, floorBreakdown) {
   for (const r of split) say(`${r.label}: ${r.chunks} chunks; initial ${num(r.initial.gzip)} B gzip, all chunks ${num(r.total.gzip)} B gzip (the table shows all chunks).`)
   say()
   const c = size.context
-  say(`The budget asks for DPoP to be included, and the floor has none. The floor with DPoP (\`floor-dpop.js\`: the same steps plus a non-extractable key in idb-keyval, \`dpop_jkt\`, DPoP proofs on both grants with one nonce retry, and one DPoP-bound API call) is ${num(c.floorDpop)} B gzip: DPoP alone costs ${num(c.dpopCost)} B gzip. Under an 11 KB budget that leaves ${num(c.leftUnder11KB)} B gzip for everything the SDK adds beyond the protocol calls (option checks, typed errors and redaction, transactions, the session and its snapshot and events, cross-tab lock and channel, the IndexedDB stores and memory fallback, the fetch wrapper, logout with revocation, PAR); spa-oauth uses ${num(c.overFloorDpop)} B gzip over the floor with DPoP.`)
+  say(`The budget asks for DPoP to be included, and the floor has none. The floor with DPoP (\`floor-dpop.js\`: the same steps plus a non-extractable key in idb-keyval, \`dpop_jkt\`, DPoP proofs on both grants with one nonce retry, and one DPoP-bound API call) is ${num(c.floorDpop)} B gzip: DPoP alone costs ${num(c.dpopCost)} B gzip. Under an 11 KB budget that leaves ${num(c.leftUnder11KB)} B gzip for everything the SDK adds beyond the protocol calls (option checks, typed errors and redaction, transactions, the session and its snapshot and events, cross-tab lock and channel, the IndexedDB stores and memory fallback, the fetch wrapper, logout with revocation, PAR); oauth-spa uses ${num(c.overFloorDpop)} B gzip over the floor with DPoP.`)
   say()
   say(
     mdTable(
@@ -158,7 +158,7 @@ function runtimeSections(rt) {
     mdTable(
       ['Page', 'loads', 'median ms', 'p25', 'p75', 'median script start ms', 'median ms after script start'],
       [
-        ['spa-oauth: status authenticated', c.loads, num(c.medianMs.sdk, 1), num(c.p25Ms.sdk, 1), num(c.p75Ms.sdk, 1), num(c.medianScriptStartMs.sdk, 1), num(c.medianAfterScriptStartMs.sdk, 1)],
+        ['oauth-spa: status authenticated', c.loads, num(c.medianMs.sdk, 1), num(c.p25Ms.sdk, 1), num(c.p75Ms.sdk, 1), num(c.medianScriptStartMs.sdk, 1), num(c.medianAfterScriptStartMs.sdk, 1)],
         ['idb-keyval: one value read', c.loads, num(c.medianMs.idb, 1), num(c.p25Ms.idb, 1), num(c.p75Ms.idb, 1), num(c.medianScriptStartMs.idb, 1), num(c.medianAfterScriptStartMs.idb, 1)],
       ],
       ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
@@ -221,11 +221,11 @@ async function main() {
     quick,
     notes: [AUTH0_NOTE, NOISE_NOTE],
   }
-  if (!existsSync(path.join(REPO, 'dist', 'index.js')) || !existsSync(path.join(REPO, 'dist', 'spa-oauth.standalone.min.js'))) {
+  if (!existsSync(path.join(REPO, 'dist', 'index.js')) || !existsSync(path.join(REPO, 'dist', 'oauth-spa.standalone.min.js'))) {
     throw new Error('dist/ is missing: run `npm run build` first (npm run bench does)')
   }
   const env = results.environment
-  say(`# spa-oauth bench${quick ? ' (quick: harness check, too few repetitions for figures)' : ''}`)
+  say(`# oauth-spa bench${quick ? ' (quick: harness check, too few repetitions for figures)' : ''}`)
   say()
   say(`${results.date}, commit ${results.commit}. Node ${env.node}, ${env.platform}, ${env.cpus} CPUs (${env.cpuModel}), ${env.memoryGB} GB RAM.`)
   say()
@@ -236,7 +236,7 @@ async function main() {
     progress('size: bundling the entries…')
     results.size = await measureSizes({ log: progress })
     progress('size: attributing the core bundle…')
-    results.size.breakdown = await breakdown('spa-oauth.js', { fromSrc: true })
+    results.size.breakdown = await breakdown('oauth-spa.js', { fromSrc: true })
     const floorBreakdown = await breakdown('floor-dpop.js', { fromSrc: false })
     results.size.floorBreakdown = { groups: floorBreakdown.groups, oauth4webapi: floorBreakdown.oauth4webapi }
     results.size.breakdown.beyondFloor = sizeSection(results.size, results.size.breakdown, floorBreakdown).extraBeyondFloor

@@ -34,7 +34,7 @@ function navigate(url: string): void {
  *
  * @example
  * ```ts
- * import { createOAuthClient } from 'spa-oauth'
+ * import { createOAuthClient } from 'oauth-spa'
  *
  * export const auth = createOAuthClient({
  *   issuer: 'https://auth.example.com',

@@ -29,7 +29,7 @@ export interface Config {
 export const DEFAULT_SCOPE = 'openid profile email offline_access'
 
 function fail(message: string): never {
-  throw new OAuthError('configuration_error', `spa-oauth: ${message}`)
+  throw new OAuthError('configuration_error', `oauth-spa: ${message}`)
 }
 
 const LOOPBACK = /^(localhost|127\.0\.0\.1|\[::1\])$/

@@ -1,5 +1,5 @@
 /**
- * `OAuthError`: the one error type spa-oauth throws, with a stable `code`.
+ * `OAuthError`: the one error type oauth-spa throws, with a stable `code`.
  *
  * @module
  */
@@ -54,7 +54,7 @@ export interface OAuthErrorDetails {
 }
 
 /**
- * The error spa-oauth throws and reports.
+ * The error oauth-spa throws and reports.
  *
  * @example
  * ```ts
@@ -103,7 +103,7 @@ export class OAuthError extends Error {
  * Marks every OAuthError, whichever copy of the SDK made it: `Symbol.for` gives the same symbol in
  * every bundle of a page, where each bundle has its own `OAuthError` class.
  */
-const BRAND: unique symbol = Symbol.for('spa-oauth.OAuthError') as never
+const BRAND: unique symbol = Symbol.for('oauth-spa.OAuthError') as never
 ;(OAuthError.prototype as unknown as Record<symbol, true>)[BRAND] = true
 
 /**

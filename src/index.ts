@@ -1,5 +1,5 @@
 /**
- * spa-oauth: OAuth 2.0 / OpenID Connect for single-page apps.
+ * oauth-spa: OAuth 2.0 / OpenID Connect for single-page apps.
  *
  * @packageDocumentation
  */

@@ -1,5 +1,5 @@
 /**
- * Public types of spa-oauth. Everything here is part of the contract in DESIGN.md.
+ * Public types of oauth-spa. Everything here is part of the contract in DESIGN.md.
  *
  * @module
  */

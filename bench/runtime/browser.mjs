@@ -17,7 +17,7 @@ import { median, quantile } from '../lib.mjs'
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const REPO = path.resolve(HERE, '..', '..')
 const PAGES = path.join(HERE, 'pages')
-const CLIENT_ID = 'spa-oauth-bench'
+const CLIENT_ID = 'oauth-spa-bench'
 const ACCESS_TOKEN_TTL = 600
 /** Pages opened with this leeway see a token as due for refresh this many seconds after it was issued. */
 const FRESH_SECONDS = 4

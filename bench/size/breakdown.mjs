@@ -1,4 +1,4 @@
-// Where spa-oauth's bytes come from: the core entry is bundled again from src/ (TypeScript plugin,
+// Where oauth-spa's bytes come from: the core entry is bundled again from src/ (TypeScript plugin,
 // same resolve/commonjs/replace/terser setup) with a source map, and every minified byte is
 // attributed to the source file it came from (like source-map-explorer). Bytes of oauth4webapi are
 // attributed further to its top-level declarations. gzip figures per row are estimates (the row's
@@ -84,7 +84,7 @@ function shortSource(source) {
     const pkg = rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]
     return { group: pkg, file: rel.slice(nm + 'node_modules/'.length) }
   }
-  return { group: rel.startsWith('src/') ? 'spa-oauth src/' : rel, file: rel }
+  return { group: rel.startsWith('src/') ? 'oauth-spa src/' : rel, file: rel }
 }
 
 /** Bytes of string literals and template text in minified code (error messages, mostly). */
@@ -107,7 +107,7 @@ export function stringLiteralBytes(code) {
  * Attributes the minified bytes of an entry of ./entries. With `fromSrc`, imports of dist/index.js
  * are bundled from src/index.ts instead, so that bytes land on the TypeScript file they come from.
  */
-export async function breakdown(entry = 'spa-oauth.js', { fromSrc = true } = {}) {
+export async function breakdown(entry = 'oauth-spa.js', { fromSrc = true } = {}) {
   const ts = typescript({
     tsconfig: path.join(REPO, 'tsconfig.json'),
     declaration: false,

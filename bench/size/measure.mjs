@@ -22,7 +22,7 @@ const require = createRequire(import.meta.url)
 export const TERSER_OPTIONS = { format: { comments: false }, ecma: 2020, module: true }
 
 export const ENTRIES = [
-  { id: 'spa-oauth', label: 'spa-oauth (core, DPoP + cross-tab incl.)', pkg: null, file: 'spa-oauth.js' },
+  { id: 'oauth-spa', label: 'oauth-spa (core, DPoP + cross-tab incl.)', pkg: null, file: 'oauth-spa.js' },
   { id: 'floor', label: 'floor: oauth4webapi + idb-keyval, no SDK', pkg: null, file: 'floor.js' },
   { id: 'floor-dpop', label: 'floor with DPoP (same, plus DPoP)', pkg: null, file: 'floor-dpop.js' },
   { id: 'oidc-client-ts', label: 'oidc-client-ts', pkg: 'oidc-client-ts', file: 'oidc-client-ts.js' },
@@ -30,10 +30,10 @@ export const ENTRIES = [
   { id: 'msal-browser', label: '@azure/msal-browser', pkg: '@azure/msal-browser', file: 'msal-browser.js' },
   { id: 'okta-auth-js', label: '@okta/okta-auth-js', pkg: '@okta/okta-auth-js', file: 'okta-auth-js.js' },
   {
-    id: 'spa-oauth-react',
-    label: 'spa-oauth core + React entry (react external)',
+    id: 'oauth-spa-react',
+    label: 'oauth-spa core + React entry (react external)',
     pkg: null,
-    file: 'spa-oauth-react.js',
+    file: 'oauth-spa-react.js',
     external: [/^react(\/|$)/, /^react-dom(\/|$)/],
   },
 ]
@@ -134,13 +134,13 @@ export async function measureSizes({ log = console.log } = {}) {
   }
   const by = Object.fromEntries(rows.map((r) => [r.id, r]))
   const KB = 1024
-  const core = by['spa-oauth'].total.gzip
+  const core = by['oauth-spa'].total.gzip
   const floor = by.floor.total.gzip
   const floorDpop = by['floor-dpop'].total.gzip
-  const reactAdds = by['spa-oauth-react'].total.gzip - core
+  const reactAdds = by['oauth-spa-react'].total.gzip - core
   const budgets = [
-    { name: 'spa-oauth gzip ≤ 11 KB', value: core, limit: 11 * KB, pass: core <= 11 * KB },
-    { name: 'spa-oauth gzip ≤ floor + 3.8 KB', value: core - floor, limit: 3.8 * KB, pass: core - floor <= 3.8 * KB, detail: `floor ${floor} B, over floor ${core - floor} B` },
+    { name: 'oauth-spa gzip ≤ 11 KB', value: core, limit: 11 * KB, pass: core <= 11 * KB },
+    { name: 'oauth-spa gzip ≤ floor + 3.8 KB', value: core - floor, limit: 3.8 * KB, pass: core - floor <= 3.8 * KB, detail: `floor ${floor} B, over floor ${core - floor} B` },
     { name: 'React entry adds ≤ 1.5 KB gzip over the core', value: reactAdds, limit: 1.5 * KB, pass: reactAdds <= 1.5 * KB },
   ]
   // Not a budget of the issue: what the 11 KB budget leaves once DPoP itself is paid for.

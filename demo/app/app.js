@@ -1,13 +1,13 @@
-// The spa-oauth playground. Plain ESM, no build step; the SDK comes from the standalone bundle.
+// The oauth-spa playground. Plain ESM, no build step; the SDK comes from the standalone bundle.
 //
 // Rules of this file: every value from the provider, the API or storage is rendered with
 // textContent (never as HTML); tokens are shown redacted unless "Reveal token values" is ticked;
 // the demo keeps only its own settings and the outgoing authorization URL (no token) in
 // sessionStorage.
-import { createOAuthClient, isOAuthError } from '/dist/spa-oauth.standalone.min.js'
+import { createOAuthClient, isOAuthError } from '/dist/oauth-spa.standalone.min.js'
 
 const EVENTS = ['login', 'token_refreshed', 'session_expired', 'logout', 'storage_fallback', 'error']
-const DB_NAME = 'spa-oauth'
+const DB_NAME = 'oauth-spa'
 const STORES = ['access_tokens', 'id_tokens', 'refresh_tokens', 'dpop_keys', 'transactions']
 const STORE_NOTES = {
   access_tokens: 'one per audience and scope',
@@ -17,10 +17,10 @@ const STORE_NOTES = {
   transactions: 'pending sign-ins (no token) and markers of completed ones',
 }
 const DEMO_KEYS = {
-  dpop: 'spa-oauth-demo:dpop',
-  pause: 'spa-oauth-demo:pause',
-  authorize: 'spa-oauth-demo:authorize-url',
-  logout: 'spa-oauth-demo:logout',
+  dpop: 'oauth-spa-demo:dpop',
+  pause: 'oauth-spa-demo:pause',
+  authorize: 'oauth-spa-demo:authorize-url',
+  logout: 'oauth-spa-demo:logout',
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -658,7 +658,7 @@ async function renderStorage(all) {
   )
   const local = Object.keys(localStorage)
   const session = Object.keys(sessionStorage)
-  const sdkSession = session.filter((k) => !k.startsWith('spa-oauth-demo:'))
+  const sdkSession = session.filter((k) => !k.startsWith('oauth-spa-demo:'))
   setText('other-storage',
     `localStorage: ${local.length} key(s). sessionStorage: ${sdkSession.length} key(s) of the SDK, ${session.length - sdkSession.length} of this demo (its settings and the last authorization URL, no token). Cookies of this origin: ${document.cookie ? document.cookie.split(';').length : 0}.`)
   $('other-storage').dataset.local = String(local.length)

@@ -27,7 +27,7 @@ import { listen, readBody, sendJson, stopServer } from './util.mjs'
 const ACCESS_TOKEN_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519']
 const DPOP_ALGS = ['ES256', 'EdDSA', 'Ed25519', 'RS256', 'PS256']
 const DPOP_IAT_WINDOW = 60 // seconds either side
-const REALM = 'spa-oauth-demo-api'
+const REALM = 'oauth-spa-demo-api'
 
 class Unauthorized extends Error {
   constructor(scheme, error, description, extra = {}) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run demo`: the spa-oauth playground.
+// `npm run demo`: the oauth-spa playground.
 //
 // Embedded mode (default) starts, on 127.0.0.1 only:
 //   - the local OpenID Provider (demo/server/provider.mjs, the configuration the e2e suite uses),
@@ -25,7 +25,7 @@ const HERE = path.dirname(fileURLToPath(import.meta.url))
 const REPO_ROOT = path.resolve(HERE, '..', '..')
 export const APP_ROOT = path.resolve(HERE, '..', 'app')
 export const DIST_DIR = path.join(REPO_ROOT, 'dist')
-export const STANDALONE_BUNDLE = 'spa-oauth.standalone.min.js'
+export const STANDALONE_BUNDLE = 'oauth-spa.standalone.min.js'
 
 export const DEFAULT_PORTS = Object.freeze({ app: 5173, provider: 5174, api: 5175 })
 export const DEMO_CLIENT_ID = 'spa-demo'
@@ -194,7 +194,7 @@ export async function startDemo(options = {}) {
           port: providerPort,
           clients: [{
             clientId: DEMO_CLIENT_ID,
-            clientName: 'spa-oauth playground',
+            clientName: 'oauth-spa playground',
             redirectUris: [`${appOrigin}/callback`],
             postLogoutRedirectUris: [`${appOrigin}/`],
             origins: [appOrigin],
@@ -259,7 +259,7 @@ export async function startDemo(options = {}) {
 
 const HELP = `Usage: npm run demo [-- options]        (or: node demo/server/start.mjs [options])
 
-Runs the spa-oauth playground on 127.0.0.1: a local OpenID Provider, a demo API and the demo app.
+Runs the oauth-spa playground on 127.0.0.1: a local OpenID Provider, a demo API and the demo app.
 
 Options:
   --port N             the app's port (default ${DEFAULT_PORTS.app}; env DEMO_PORT; 0 = any free port)
@@ -317,7 +317,7 @@ function parseCommandLine(argv, env) {
 }
 
 function banner(demo) {
-  const lines = ['', 'spa-oauth playground', '']
+  const lines = ['', 'oauth-spa playground', '']
   if (demo.mode === 'embedded') {
     lines.push(`  OpenID Provider   127.0.0.1 port ${demo.provider.port} (oidc-provider, client "${demo.clientId}")`)
     lines.push(`  Demo API          127.0.0.1 port ${demo.api.port} (GET /api/me returns your token's claims)`)

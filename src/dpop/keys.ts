@@ -53,7 +53,7 @@ export function createDpopKeys(
   async function load(create: boolean): Promise<oauth.DPoPHandle | undefined> {
     const existing = await read()
     if (existing || !create) return existing
-    return withLock(`spa-oauth:${namespace}:dpop-key`, async () => (await read()) ?? generate())
+    return withLock(`oauth-spa:${namespace}:dpop-key`, async () => (await read()) ?? generate())
   }
 
   async function generate(): Promise<oauth.DPoPHandle> {

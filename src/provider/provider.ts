@@ -64,7 +64,7 @@ export function createProvider(config: Config): Provider {
           if (Array.isArray(methods) && !methods.includes('S256')) {
             throw new OAuthError(
               'configuration_error',
-              'spa-oauth: the provider does not support PKCE S256 (code_challenge_methods_supported); plain PKCE is never used.',
+              'oauth-spa: the provider does not support PKCE S256 (code_challenge_methods_supported); plain PKCE is never used.',
             )
           }
           return as

@@ -56,8 +56,8 @@ function defaultOnRedirectCallback(returnTo: string): void {
  *
  * @example
  * ```tsx
- * import { createOAuthClient } from 'spa-oauth'
- * import { AuthProvider } from 'spa-oauth/react'
+ * import { createOAuthClient } from 'oauth-spa'
+ * import { AuthProvider } from 'oauth-spa/react'
  *
  * const auth = createOAuthClient({ issuer, clientId, redirectUri })
  *

@@ -51,4 +51,4 @@ export interface AuthContextValue {
 
 /** @internal */
 export const AuthContext = createContext<AuthContextValue | null>(null)
-AuthContext.displayName = 'SpaOAuthContext'
+AuthContext.displayName = 'OAuthSpaContext'

@@ -1,11 +1,11 @@
 /**
- * spa-oauth's React entry, `spa-oauth/react`: {@link AuthProvider}, {@link useAuth},
+ * oauth-spa's React entry, `oauth-spa/react`: {@link AuthProvider}, {@link useAuth},
  * {@link RequireAuth} and {@link withAuthRequired}. Re-exports only.
  *
  * @example
  * ```tsx
- * import { createOAuthClient } from 'spa-oauth'
- * import { AuthProvider, RequireAuth, useAuth } from 'spa-oauth/react'
+ * import { createOAuthClient } from 'oauth-spa'
+ * import { AuthProvider, RequireAuth, useAuth } from 'oauth-spa/react'
  *
  * const auth = createOAuthClient({ issuer, clientId, redirectUri })
  *

@@ -10,7 +10,7 @@ import type { AuthContextValue, AuthState } from './context.js'
 
 const OUTSIDE_PROVIDER =
   'must be used inside <AuthProvider client={auth}>. Wrap your app in it, e.g. ' +
-  "root.render(<AuthProvider client={auth}><App /></AuthProvider>), and check that 'spa-oauth/react' " +
+  "root.render(<AuthProvider client={auth}><App /></AuthProvider>), and check that 'oauth-spa/react' " +
   'is not bundled twice (two copies of the module have two separate contexts).'
 
 /** @internal The provider's context, or a helpful error naming `hook` outside of it. */

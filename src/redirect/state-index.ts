@@ -23,7 +23,7 @@ export interface StateIndex {
 
 /** Creates the index of `namespace`. */
 export function createStateIndex(namespace: string): StateIndex {
-  const prefix = `spa-oauth:${namespace}:pending:`
+  const prefix = `oauth-spa:${namespace}:pending:`
   return {
     pending(state, expiresAt) {
       withWebStorage('localStorage', (local) => {

@@ -31,7 +31,7 @@ export function openTabChannel(namespace: string): TabChannel {
   // Opened lazily: a client that never signs in never holds a channel.
   const open = () => {
     if (channel) return channel
-    channel = new BroadcastChannel(`spa-oauth:${namespace}`)
+    channel = new BroadcastChannel(`oauth-spa:${namespace}`)
     channel.onmessage = (event: MessageEvent<unknown>) => {
       const data = event.data as { type?: unknown } | null
       if (!data || typeof data.type !== 'string' || !TYPES.has(data.type)) return

@@ -117,7 +117,7 @@ export function accessRecord(tokens: AcceptedTokens, sub: string | undefined, re
 /** Creates the session. It starts reading the stored session at once. */
 export function createSession(deps: SessionDeps): Session {
   const { config, store, snapshot, emitter, channel, lock } = deps
-  const lockName = `spa-oauth:${config.namespace}:refresh`
+  const lockName = `oauth-spa:${config.namespace}:refresh`
   const inflight = new Map<string, Promise<string>>()
   const endListeners: (() => void)[] = []
   /** Bumped whenever the session ends: a refresh that started before must not write after. */

@@ -1,5 +1,5 @@
 /**
- * IndexedDB backend: one database `spa-oauth`, one object store per secret kind, read and written
+ * IndexedDB backend: one database `oauth-spa`, one object store per secret kind, read and written
  * through idb-keyval. Multi-store batches run in one IndexedDB transaction, so they are atomic.
  *
  * @module
@@ -8,7 +8,7 @@ import { get, keys, promisifyRequest, type UseStore } from 'idb-keyval'
 import { STORE_NAMES, type Backend, type StoreName } from './backend.js'
 
 /** Name of the IndexedDB database. */
-export const DB_NAME = 'spa-oauth'
+export const DB_NAME = 'oauth-spa'
 
 function missingStores(db: IDBDatabase): StoreName[] {
   return STORE_NAMES.filter((name) => !db.objectStoreNames.contains(name))

@@ -57,13 +57,13 @@ export function createSessionStorageBackend(): Backend | undefined {
   let storage: Storage
   try {
     storage = globalThis.sessionStorage
-    const probe = 'spa-oauth:probe'
+    const probe = 'oauth-spa:probe'
     storage.setItem(probe, '1')
     storage.removeItem(probe)
   } catch {
     return undefined
   }
-  const prefix = 'spa-oauth:'
+  const prefix = 'oauth-spa:'
   const read = <T>(key: string): T | undefined => {
     const raw = storage.getItem(prefix + key)
     if (raw === null) return undefined

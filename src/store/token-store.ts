@@ -66,7 +66,7 @@ export function createTokenStore(backend: Backend, namespace: string): TokenStor
   const access = new Map<string, AccessTokenRecord>()
   let session: SessionRecord | undefined
   const prefix = `${namespace}|`
-  const signedOutKey = `spa-oauth:${namespace}:signed-out`
+  const signedOutKey = `oauth-spa:${namespace}:signed-out`
   /** Sets (`true`), clears (`false`) or reads (no argument) the signed-out mark; best effort. */
   const mark = (set?: boolean): boolean =>
     backend.kind === 'indexeddb' &&

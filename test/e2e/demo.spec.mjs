@@ -13,7 +13,7 @@ import { startDemo } from '../../demo/server/start.mjs'
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 const SCREENSHOT = path.join(REPO_ROOT, 'test-results', 'demo-signed-in.png')
-const BUNDLE = path.join(REPO_ROOT, 'dist', 'spa-oauth.standalone.min.js')
+const BUNDLE = path.join(REPO_ROOT, 'dist', 'oauth-spa.standalone.min.js')
 
 /**
  * Collects what must not happen in the demo app's pages: uncaught errors, console errors (CSP
@@ -46,7 +46,7 @@ const cell = (page, tableId, key) => row(page, tableId, key).locator('td').first
 /** Reads the SDK's records straight from IndexedDB (test-side check, not through the page UI). */
 function readTokensFromIdb(page) {
   return page.evaluate(() => new Promise((resolve, reject) => {
-    const req = indexedDB.open('spa-oauth')
+    const req = indexedDB.open('oauth-spa')
     req.onerror = () => reject(req.error)
     req.onsuccess = () => {
       const db = req.result

@@ -480,7 +480,7 @@ test.describe('IndexedDB cleared while signed in', () => {
       name: 'indexedDB.deleteDatabase from the page',
       clear: (page) => page.evaluate(() => new Promise((resolve) => {
         const notes = []
-        const r = indexedDB.deleteDatabase('spa-oauth')
+        const r = indexedDB.deleteDatabase('oauth-spa')
         r.onblocked = () => notes.push('blocked')
         r.onsuccess = () => resolve([...notes, 'deleted'].join(', '))
         r.onerror = () => resolve([...notes, `error: ${r.error}`].join(', '))

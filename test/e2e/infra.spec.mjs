@@ -196,7 +196,7 @@ test.describe('API', () => {
     const { api } = servers
     const none = await callApi(`${api.url}/api/me`)
     expect(none.status).toBe(401)
-    expect(none.wwwAuthenticate).toBe('Bearer realm="spa-oauth-demo-api"')
+    expect(none.wwwAuthenticate).toBe('Bearer realm="oauth-spa-demo-api"')
     const junk = await callApi(`${api.url}/api/me`, 'not.a.jwt')
     expect(junk.wwwAuthenticate).toMatch(/^Bearer error="invalid_token", error_description="/)
     expect(api.stats.schemes).toEqual(['none', 'Bearer'])

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run test:e2e`: runs the Playwright suite (playwright.config.mjs) and closes with one plain
 // line `e2e: N passed, N failed, N skipped`. Extra arguments go to `playwright test`.
-// Needs the SDK build (dist/spa-oauth.standalone.min.js): run `npm run build` first.
+// Needs the SDK build (dist/oauth-spa.standalone.min.js): run `npm run build` first.
 import { spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -9,7 +9,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
-const BUNDLE = path.join(ROOT, 'dist', 'spa-oauth.standalone.min.js')
+const BUNDLE = path.join(ROOT, 'dist', 'oauth-spa.standalone.min.js')
 const REPORT = path.resolve(ROOT, process.env.E2E_JSON_REPORT ?? 'test-results/e2e.json')
 
 if (!existsSync(BUNDLE)) {

@@ -1,6 +1,6 @@
-// The bench app: a signed-in spa-oauth client and the loops the runner calls through `window.bench`.
+// The bench app: a signed-in oauth-spa client and the loops the runner calls through `window.bench`.
 // Every loop runs inside the page, so the figures contain no Node ↔ browser round trips.
-import { createOAuthClient } from '/dist/spa-oauth.standalone.min.js'
+import { createOAuthClient } from '/dist/oauth-spa.standalone.min.js'
 import config from '/bench-config.js'
 
 const params = new URLSearchParams(location.search)

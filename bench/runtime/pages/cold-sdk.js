@@ -1,6 +1,6 @@
 // Cold start with a persisted session: until the client's snapshot says `authenticated`.
 // performance.now() counts from the navigation start of this page.
-import { createOAuthClient } from '/dist/spa-oauth.standalone.min.js'
+import { createOAuthClient } from '/dist/oauth-spa.standalone.min.js'
 import config from '/bench-config.js'
 
 const scriptStart = performance.now()

@@ -9,8 +9,8 @@
 // window.__config, window.__events, window.__snapshots, window.__isCallback, window.__callback
 // (a promise of { ok: true, returnTo, user } | { ok: false, code, message, error, ... }),
 // window.e2e (small helpers returning plain data), and window.__ready = true once set up.
-const OVERRIDES_KEY = 'spa-oauth-e2e:overrides'
-const MANUAL_CALLBACK_KEY = 'spa-oauth-e2e:manual-callback'
+const OVERRIDES_KEY = 'oauth-spa-e2e:overrides'
+const MANUAL_CALLBACK_KEY = 'oauth-spa-e2e:manual-callback'
 const EVENTS = ['login', 'logout', 'token_refreshed', 'session_expired', 'storage_fallback', 'error']
 
 window.__events = []
@@ -74,7 +74,7 @@ function render() {
 }
 
 async function main() {
-  const sdk = await import('/dist/spa-oauth.standalone.min.js')
+  const sdk = await import('/dist/oauth-spa.standalone.min.js')
   window.OAuthError = sdk.OAuthError
   window.isOAuthError = sdk.isOAuthError
 

@@ -1,5 +1,5 @@
 // Builds the React e2e page (test/e2e/react-app) from the repo: main.jsx + react + react-dom/client
-// + the SDK's built entries (dist/index.js as 'spa-oauth', dist/react.js as 'spa-oauth/react', so
+// + the SDK's built entries (dist/index.js as 'oauth-spa', dist/react.js as 'oauth-spa/react', so
 // both share dist's one chunk, as in an app that installed the package), into <outDir>/main.js,
 // next to a copy of index.html. Rollup's own JSX transform (jsx: 'react-jsx'), no Babel.
 //
@@ -27,14 +27,14 @@ const HERE = path.dirname(fileURLToPath(import.meta.url))
 export const REPO_ROOT = path.resolve(HERE, '..', '..', '..')
 export const DIST = path.join(REPO_ROOT, 'dist')
 export const SDK_ENTRIES = {
-  'spa-oauth': path.join(DIST, 'index.js'),
-  'spa-oauth/react': path.join(DIST, 'react.js'),
+  'oauth-spa': path.join(DIST, 'index.js'),
+  'oauth-spa/react': path.join(DIST, 'react.js'),
 }
 
 /** Maps the package's own specifiers to the built entries in dist/ (what an installed package resolves to). */
 function sdkFromDist() {
   return {
-    name: 'spa-oauth-from-dist',
+    name: 'oauth-spa-from-dist',
     resolveId(source) {
       return Object.hasOwn(SDK_ENTRIES, source) ? SDK_ENTRIES[source] : null
     },

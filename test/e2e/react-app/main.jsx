@@ -14,8 +14,8 @@
 // Data the test reads is in the DOM only (ids below), nothing on window.
 import { StrictMode, useCallback, useEffect, useState } from 'react'
 import { createRoot } from 'react-dom/client'
-import { createOAuthClient } from 'spa-oauth'
-import { AuthProvider, RequireAuth, useAuth } from 'spa-oauth/react'
+import { createOAuthClient } from 'oauth-spa'
+import { AuthProvider, RequireAuth, useAuth } from 'oauth-spa/react'
 
 const PUBLIC_PATHS = new Set(['/', '/logged-out'])
 
@@ -32,7 +32,7 @@ function Header({ returnTo, redirectCount }) {
   const name = user ? String(user.name ?? user.preferred_username ?? user.sub) : ''
   return (
     <header>
-      <h1>spa-oauth React page</h1>
+      <h1>oauth-spa React page</h1>
       <p>status: <output id="status">{status}</output></p>
       <p>user: <output id="user-name">{name}</output> <output id="user-sub">{user ? String(user.sub) : ''}</output></p>
       <p>returned to: <output id="return-to">{returnTo ?? ''}</output> (<output id="redirect-callbacks">{redirectCount}</output> callback deliveries)</p>

@@ -7,9 +7,9 @@ import { expect } from '@playwright/test'
 
 import { REPO_ROOT } from './servers.mjs'
 
-export const BUNDLE = path.join(REPO_ROOT, 'dist', 'spa-oauth.standalone.min.js')
+export const BUNDLE = path.join(REPO_ROOT, 'dist', 'oauth-spa.standalone.min.js')
 export const TOKEN_STORES = ['access_tokens', 'id_tokens', 'refresh_tokens']
-export const DB_NAME = 'spa-oauth'
+export const DB_NAME = 'oauth-spa'
 
 /** Opens the app at `pathAndQuery` and waits until it has created the client. */
 export async function openApp(page, servers, pathAndQuery = '/') {

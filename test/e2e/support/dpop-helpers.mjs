@@ -1,5 +1,5 @@
 // Helpers for the DPoP scenarios (test/e2e/dpop.spec.mjs): looks at the SDK's DPoP key record in
-// the page's IndexedDB (database `spa-oauth`, store `dpop_keys`, key `<issuer>|<clientId>`, value
+// the page's IndexedDB (database `oauth-spa`, store `dpop_keys`, key `<issuer>|<clientId>`, value
 // `{ v, keyPair }`), and thumbprints in Node. Read-only, except tamperDpopKey (a staged loss or corruption).
 import { calculateJwkThumbprint, decodeJwt } from 'jose'
 

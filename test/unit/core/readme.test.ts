@@ -34,7 +34,7 @@ describe('README samples', () => {
       noEmit: true,
       noUnusedLocals: false,
       baseUrl: ROOT,
-      paths: { 'spa-oauth': ['src/index.ts'], 'spa-oauth/react': ['src/react/index.ts'] },
+      paths: { 'oauth-spa': ['src/index.ts'], 'oauth-spa/react': ['src/react/index.ts'] },
     })
     const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n') + (d.file ? ` (${path.basename(d.file.fileName)})` : ''))
     expect(diagnostics).toEqual([])

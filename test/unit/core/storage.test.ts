@@ -108,11 +108,11 @@ describe('storage', () => {
 
   it('a database of a newer schema version (with extra stores) still opens', async () => {
     await new Promise<void>((resolve, reject) => {
-      const probe = indexedDB.open('spa-oauth')
+      const probe = indexedDB.open('oauth-spa')
       probe.onsuccess = () => {
         const v = probe.result.version
         probe.result.close()
-        const r = indexedDB.open('spa-oauth', v + 1)
+        const r = indexedDB.open('oauth-spa', v + 1)
         r.onupgradeneeded = () => r.result.createObjectStore(`future_${v}`)
         r.onsuccess = () => (r.result.close(), resolve())
         r.onerror = () => reject(r.error)
@@ -157,7 +157,7 @@ describe('storage', () => {
     auth.on('session_expired', expired)
     auth.on('storage_fallback', fallback)
     await new Promise((resolve, reject) => {
-      const r = indexedDB.deleteDatabase('spa-oauth')
+      const r = indexedDB.deleteDatabase('oauth-spa')
       r.onsuccess = resolve
       r.onerror = reject
     })

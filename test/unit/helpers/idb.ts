@@ -2,7 +2,7 @@
  * Reads the SDK's IndexedDB database directly (as an attacker or a test would), to assert what
  * is and is not stored.
  */
-const DB = 'spa-oauth'
+const DB = 'oauth-spa'
 
 function open(): Promise<IDBDatabase> {
   return new Promise((resolve, reject) => {

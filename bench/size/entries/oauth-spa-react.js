@@ -1,4 +1,4 @@
-// spa-oauth with its React entry: createOAuthClient + <AuthProvider> + useAuth(). react, react-dom and
+// oauth-spa with its React entry: createOAuthClient + <AuthProvider> + useAuth(). react, react-dom and
 // react/jsx-runtime are external (the app ships React anyway); what is left is the core plus the React glue.
 import { createElement } from 'react'
 import { createRoot } from 'react-dom/client'

@@ -1,4 +1,4 @@
-// spa-oauth: the four steps (create the client, start login, handle the callback, get an access token).
+// oauth-spa: the four steps (create the client, start login, handle the callback, get an access token).
 // DPoP and cross-tab coordination are part of the core, so they are in this bundle too; dpop: true uses them.
 import { createOAuthClient } from '../../../dist/index.js'
 
