@@ -41,6 +41,7 @@ function countPlaywright(file) {
 mkdirSync('test-results', { recursive: true })
 for (const f of ['test-results/unit.json', 'test-results/e2e.json']) rmSync(f, { force: true })
 
+const lock = run('lockfile', ['node', 'scripts/check-lock.mjs'])
 const typecheck = run('typecheck', ['tsc', '--noEmit', '-p', 'tsconfig.json'])
 const build = typecheck && run('build', ['rollup', '-c'])
 if (build) {
