@@ -11,6 +11,7 @@ import { OAuthError } from './errors.js'
 import { createAuthFetch } from './fetch/auth-fetch.js'
 import { redact } from './provider/errors.js'
 import { refreshTokens } from './provider/grants.js'
+import { missingRefreshToken } from './provider/offline-access.js'
 import { createProvider } from './provider/provider.js'
 import { startLogin } from './redirect/authorize.js'
 import { createCallbackHandler } from './redirect/callback.js'
@@ -127,6 +128,8 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
    * logout navigation (the provider, its session still alive, would sign the user straight back in).
    */
   let leaving = false
+  /** Sign-in results whose grant has been checked (a second handleRedirectCallback gets the same one). */
+  const reported = new WeakSet<object>()
 
   return {
     async login(opts) {
@@ -140,7 +143,14 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
       const ask = session.afterLogout() && (opts === undefined || (typeof opts === 'object' && opts !== null && opts.prompt === undefined))
       return startLogin({ config, provider, transactions, dpopKeys, warn: report, navigate }, ask ? { ...opts, prompt: 'login' } : opts)
     },
-    handleRedirectCallback: (url) => callbacks.handle(url),
+    handleRedirectCallback: (url) =>
+      callbacks.handle(url).then((result) => {
+        // A sign-in that asked for offline_access and got no refresh token is reported once.
+        const problem = reported.has(result) ? undefined : missingRefreshToken(result.grant)
+        reported.add(result)
+        if (problem) report(problem)
+        return result
+      }),
     isRedirectCallback: (url) => callbacks.isCallback(url),
     getAccessToken,
     fetch: authFetch,

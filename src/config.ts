@@ -4,7 +4,9 @@
  * @module
  */
 import { OAuthError } from './errors.js'
-import type { OAuthClientOptions } from './types.js'
+import { checkIssuerTemplate } from './provider/issuer-template.js'
+import { checkMetadataOverride } from './provider/metadata-override.js'
+import type { MetadataOverride, OAuthClientOptions } from './types.js'
 
 /** The validated, normalised configuration the parts of the client share. */
 export interface Config {
@@ -21,6 +23,18 @@ export interface Config {
   readonly allowInsecureRequests: boolean
   readonly requestTimeoutMs: number
   readonly pushedAuthorizationRequests: boolean
+  /** Whether `scope` is the default (it then drops `offline_access` where the provider does not list it). */
+  readonly scopeIsDefault: boolean
+  /** Metadata merged over discovery. */
+  readonly metadata: MetadataOverride | undefined
+  /** The end-session request's return parameter name, and whether `id_token_hint` goes with it. */
+  readonly endSession: { readonly returnToParameter: string; readonly idTokenHint: boolean }
+  /** Parameters added to every authorization request. */
+  readonly authorizationParams: Readonly<Record<string, string>>
+  /** Add `consent` to `prompt` when a sign-in asks for `offline_access`. */
+  readonly offlineAccessConsent: boolean
+  /** Entra-style issuer template (`{tenantid}`), checked against each ID token's `tid`. */
+  readonly issuerTemplate: string | undefined
   /** `${issuer}|${clientId}`: every stored record and the cross-tab channel are keyed by it. */
   readonly namespace: string
 }
@@ -85,7 +99,7 @@ export function resolveConfig(options: OAuthClientOptions): Config {
   const issuerUrl = parseUrl(issuer, 'issuer', allowInsecureRequests)
   if (issuerUrl.search || issuerUrl.hash) fail('"issuer" must not have a query or fragment.')
   if (typeof clientId !== 'string' || clientId.trim() === '') fail('"clientId" is required: the client_id registered at the provider, a non-empty string.')
-  for (const flag of ['dpop', 'allowInsecureRequests', 'pushedAuthorizationRequests'] as const) {
+  for (const flag of ['dpop', 'allowInsecureRequests', 'pushedAuthorizationRequests', 'offlineAccessConsent'] as const) {
     if (options[flag] !== undefined && typeof options[flag] !== 'boolean') fail(`"${flag}" must be true or false.`)
   }
   parseUrl(redirectUri, 'redirectUri', allowInsecureRequests, true)
@@ -118,6 +132,12 @@ export function resolveConfig(options: OAuthClientOptions): Config {
     allowInsecureRequests,
     requestTimeoutMs: seconds(options.requestTimeoutSeconds, 'requestTimeoutSeconds', 15, true) * 1000,
     pushedAuthorizationRequests: options.pushedAuthorizationRequests === true,
+    scopeIsDefault: options.scope === undefined,
+    metadata: checkMetadataOverride(options.metadata, allowInsecureRequests),
+    endSession: endSession(options.endSession),
+    authorizationParams: checkParams(options.authorizationParams, 'authorizationParams'),
+    offlineAccessConsent: options.offlineAccessConsent === true,
+    issuerTemplate: checkIssuerTemplate(options.issuerTemplate, issuer),
     namespace: `${issuer}|${clientId}`,
   }
 }
@@ -140,4 +160,53 @@ export function normaliseResources(value: unknown, name: string): string[] {
     if (typeof r !== 'string' || !url || url.hash) fail(`"${name}" must be an absolute URI without a fragment (RFC 8707).`)
     return r
   })
+}
+
+/** Authorization request parameters only the SDK sets: never from `authorizationParams` or `extraParams`. */
+export const RESERVED_PARAMS: ReadonlySet<string> = new Set([
+  'client_id',
+  'redirect_uri',
+  'response_type',
+  'response_mode',
+  'scope',
+  'state',
+  'nonce',
+  'code_challenge',
+  'code_challenge_method',
+  'resource',
+  'dpop_jkt',
+  'request',
+  'request_uri',
+])
+
+/** A parameter name: what a form or query could carry without escaping surprises. */
+const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/
+
+/**
+ * Validates an object of extra request parameters (string values, names the SDK does not set).
+ *
+ * @throws {OAuthError} `configuration_error`
+ */
+export function checkParams(value: unknown, name: string): Readonly<Record<string, string>> {
+  if (value === undefined) return Object.freeze({})
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail(`"${name}" must be an object of strings.`)
+  for (const [k, v] of Object.entries(value)) {
+    if (!PARAM_NAME.test(k) || RESERVED_PARAMS.has(k) || typeof v !== 'string') {
+      fail(`"${name}.${k}" must be a string and not a parameter the SDK sets (${[...RESERVED_PARAMS].join(', ')}).`)
+    }
+  }
+  if ((value as Record<string, string>)['max_age'] !== undefined) fail(`"${name}.max_age": pass maxAge per sign-in through login({ extraParams }).`)
+  return Object.freeze({ ...(value as Record<string, string>) })
+}
+
+/** Validates `endSession`. */
+function endSession(value: unknown): Config['endSession'] {
+  if (value === undefined) return { returnToParameter: 'post_logout_redirect_uri', idTokenHint: true }
+  if (value === null || typeof value !== 'object') fail('"endSession" must be an object.')
+  const { returnToParameter = 'post_logout_redirect_uri', idTokenHint = true } = value as { returnToParameter?: unknown; idTokenHint?: unknown }
+  if (typeof returnToParameter !== 'string' || !PARAM_NAME.test(returnToParameter) || ['client_id', 'id_token_hint', 'state'].includes(returnToParameter)) {
+    fail('"endSession.returnToParameter" must be a parameter name such as "post_logout_redirect_uri", "logout_uri" or "returnTo".')
+  }
+  if (typeof idTokenHint !== 'boolean') fail('"endSession.idTokenHint" must be true or false.')
+  return Object.freeze({ returnToParameter, idTokenHint })
 }

@@ -9,13 +9,16 @@ export type { OAuthErrorCode, OAuthErrorDetails } from './errors.js'
 export type {
   AuthSnapshot,
   AuthStatus,
+  EndSessionOptions,
   GetAccessTokenOptions,
   LoginOptions,
   LogoutOptions,
+  MetadataOverride,
   OAuthClient,
   OAuthClientOptions,
   OAuthEvent,
   OAuthEventMap,
   RedirectResult,
+  SignInGrant,
   User,
 } from './types.js'

@@ -48,6 +48,70 @@ export interface OAuthClientOptions {
    * provider's metadata sets `require_pushed_authorization_requests`.
    */
   pushedAuthorizationRequests?: boolean
+  /**
+   * Provider metadata merged over the discovered document, for what a provider documents but does
+   * not advertise (e.g. Amazon Cognito's `/logout`). `null` takes a field away. See
+   * `docs/providers/`. Only {@link MetadataOverride}'s fields can be set.
+   */
+  metadata?: MetadataOverride
+  /** How the end-session (RP-initiated logout) request is shaped, for providers whose logout is not OIDC's. */
+  endSession?: EndSessionOptions
+  /**
+   * Parameters added to every authorization request (e.g. Auth0's `audience`, Google's
+   * `access_type`). `login({ extraParams })` wins over these; the protocol's own parameters
+   * (`client_id`, `scope`, `state`, PKCE…) cannot be set here.
+   */
+  authorizationParams?: Record<string, string>
+  /**
+   * Send `prompt=consent` (added to any other `prompt`, except `none`) whenever a sign-in asks for
+   * `offline_access`. OpenID Connect Core §11 tells providers to ignore `offline_access` without
+   * it, so such providers (oidc-provider among them) issue no refresh token. Default `false`.
+   */
+  offlineAccessConsent?: boolean
+  /**
+   * Microsoft Entra ID multi-tenant (`common`, `organizations`, `consumers`): the issuer the
+   * discovery document names, with `{tenantid}`, e.g.
+   * `'https://login.microsoftonline.com/{tenantid}/v2.0'`. Each ID token's `iss` must then equal it
+   * with the token's `tid` claim in place of `{tenantid}`.
+   */
+  issuerTemplate?: string
+}
+
+/**
+ * Metadata fields an app may state over discovery ({@link OAuthClientOptions.metadata}); `null`
+ * removes the field. The issuer, authorization, token and JWKS endpoints always come from discovery.
+ */
+export interface MetadataOverride {
+  /** Where logout sends the browser (OIDC RP-Initiated Logout, or a provider's own logout URL). */
+  end_session_endpoint?: string | null
+  /** RFC 7009 revocation endpoint; `null` when the provider refuses public clients there. */
+  revocation_endpoint?: string | null
+  /** Scopes the provider supports; the default `scope` drops `offline_access` when this does not list it. */
+  scopes_supported?: readonly string[] | null
+}
+
+/** Shape of the end-session request ({@link OAuthClientOptions.endSession}). */
+export interface EndSessionOptions {
+  /**
+   * Name of the parameter that carries where to return: `'post_logout_redirect_uri'` (OIDC, the
+   * default), `'logout_uri'` (Amazon Cognito), `'returnTo'` (Auth0's `/v2/logout`).
+   */
+  returnToParameter?: string
+  /** Send `id_token_hint`. Default `true`; providers whose logout URL is not OIDC's may not take it. */
+  idTokenHint?: boolean
+}
+
+/**
+ * What a sign-in asked for and what came back: the way to see that a provider dropped
+ * `offline_access` (and issued no refresh token).
+ */
+export interface SignInGrant {
+  /** The scope the authorization request asked for. */
+  readonly requestedScope: string
+  /** The scope the token response granted (the requested one when the response named none, RFC 6749 §5.1). */
+  readonly grantedScope: string
+  /** Whether a refresh token came: without one the session ends when the access token expires. */
+  readonly refreshToken: boolean
 }
 
 /** Whether the client knows the session yet, and whether there is one. */
@@ -89,6 +153,8 @@ export interface RedirectResult {
   returnTo: string
   /** Claims of the signed-in user, or `undefined` without `openid` scope. */
   user: User | undefined
+  /** What the sign-in asked for and what came back (scope, refresh token). */
+  grant: SignInGrant
 }
 
 /** Options of {@link OAuthClient.getAccessToken}. */
@@ -124,7 +190,10 @@ export interface OAuthEventMap {
   session_expired: { error: OAuthError }
   /** IndexedDB could not be opened: the client keeps tokens in memory only. */
   storage_fallback: { error: OAuthError }
-  /** A failure that no call returned (e.g. revocation at logout). */
+  /**
+   * A failure that no call returned (e.g. revocation at logout), or a sign-in that asked for
+   * `offline_access` and got no refresh token (`configuration_error`; see `offlineAccessConsent`).
+   */
   error: { error: OAuthError }
 }
 

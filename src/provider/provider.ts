@@ -9,6 +9,8 @@ import * as oauth from 'oauth4webapi'
 import type { Config } from '../config.js'
 import { OAuthError } from '../errors.js'
 import { toOAuthError } from './errors.js'
+import { templateUrl, withIssuerTemplate } from './issuer-template.js'
+import { applyMetadataOverride } from './metadata-override.js'
 
 /** What every part needs to talk to the provider. */
 export interface Provider {
@@ -34,6 +36,7 @@ const ASYMMETRIC = /^(RS|PS|ES)(256|384|512)$|^EdDSA$|^Ed25519$|^ES256K$/
 export function createProvider(config: Config): Provider {
   let cached: Promise<oauth.AuthorizationServer> | undefined
   const issuer = new URL(config.issuer)
+  const expected = config.issuerTemplate === undefined ? issuer : templateUrl(config.issuerTemplate)
 
   const requestOptions = () => {
     const options: { signal: () => AbortSignal; [oauth.allowInsecureRequests]?: boolean } = {
@@ -46,20 +49,24 @@ export function createProvider(config: Config): Provider {
   async function discover(): Promise<oauth.AuthorizationServer> {
     try {
       const res = await oauth.discoveryRequest(issuer, { ...requestOptions(), algorithm: 'oidc' })
-      return await oauth.processDiscoveryResponse(issuer, res)
+      // With an issuer template (Entra multi-tenant), discovery must name exactly the template.
+      return await oauth.processDiscoveryResponse(expected, res)
     } catch (e) {
       // No OpenID configuration: try RFC 8414 metadata. An issuer mismatch is not retried.
       const notFound = e instanceof oauth.OperationProcessingError && e.code === oauth.RESPONSE_IS_NOT_CONFORM
       if (!notFound) throw e
       const res = await oauth.discoveryRequest(issuer, { ...requestOptions(), algorithm: 'oauth2' })
-      return await oauth.processDiscoveryResponse(issuer, res)
+      return await oauth.processDiscoveryResponse(expected, res)
     }
   }
 
   return {
     metadata() {
       cached ??= discover().then(
-        (as) => {
+        (discovered) => {
+          // Explicit metadata from the app over discovery; then the issuer-template rule, if any.
+          const merged = applyMetadataOverride(discovered, config.metadata)
+          const as = config.issuerTemplate === undefined ? merged : withIssuerTemplate(merged, config.issuerTemplate)
           const methods = as.code_challenge_methods_supported
           if (Array.isArray(methods) && !methods.includes('S256')) {
             throw new OAuthError(

@@ -7,11 +7,12 @@
  */
 import * as oauth from 'oauth4webapi'
 import type { Config } from '../config.js'
-import { normaliseResources, normaliseScope } from '../config.js'
+import { normaliseResources, normaliseScope, RESERVED_PARAMS } from '../config.js'
 import type { DpopKeys } from '../dpop/keys.js'
 import { OAuthError } from '../errors.js'
 import { redact, toOAuthError } from '../provider/errors.js'
 import { withDpopNonceRetry } from '../provider/grants.js'
+import { effectiveScope, promptFor } from '../provider/offline-access.js'
 import type { Provider } from '../provider/provider.js'
 import { RECORD_VERSION } from '../store/records.js'
 import type { LoginOptions } from '../types.js'
@@ -19,21 +20,7 @@ import { currentOrigin, currentPath, sameOriginPath } from './return-to.js'
 import { TRANSACTION_LIFETIME_MS, type Transaction, type TransactionStore } from './transactions.js'
 
 /** Parameters that only the SDK sets. */
-const RESERVED = new Set([
-  'client_id',
-  'redirect_uri',
-  'response_type',
-  'response_mode',
-  'scope',
-  'state',
-  'nonce',
-  'code_challenge',
-  'code_challenge_method',
-  'resource',
-  'dpop_jkt',
-  'request',
-  'request_uri',
-])
+const RESERVED = RESERVED_PARAMS
 
 /** What {@link startLogin} needs. */
 export interface AuthorizeDeps {
@@ -78,7 +65,9 @@ export async function startLogin(deps: AuthorizeDeps, options: LoginOptions = {}
   const client = provider.client(as)
   await transactions.purge().catch(() => undefined)
 
-  const scope = options.scope === undefined ? config.scope : normaliseScope(options.scope, 'login scope')
+  const scope = options.scope === undefined ? effectiveScope(config.scope, config.scopeIsDefault, as) : normaliseScope(options.scope, 'login scope')
+  const askedPrompt = options.prompt || options.extraParams?.['prompt'] || config.authorizationParams['prompt'] || undefined
+  const prompt = promptFor(askedPrompt, scope, config.offlineAccessConsent)
   const resources = options.resource === undefined ? [...config.resources] : normaliseResources(options.resource, 'login resource')
   let returnTo = currentPath()
   if (options.returnTo !== undefined) {
@@ -113,10 +102,11 @@ export async function startLogin(deps: AuthorizeDeps, options: LoginOptions = {}
   })
   if (nonce) params.set('nonce', nonce)
   for (const r of resources) params.append('resource', r)
-  if (options.prompt) params.set('prompt', options.prompt)
   if (options.loginHint) params.set('login_hint', options.loginHint)
   if (dpopJkt) params.set('dpop_jkt', dpopJkt)
+  for (const [k, v] of Object.entries(config.authorizationParams)) params.set(k, v)
   for (const [k, v] of Object.entries(options.extraParams ?? {})) params.set(k, v)
+  if (prompt) params.set('prompt', prompt)
 
   const now = Date.now()
   const txn: Transaction = {

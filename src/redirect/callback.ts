@@ -169,7 +169,9 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
       throw e instanceof OAuthError ? e : new OAuthError('storage_error', 'callback: the tokens could not be stored', { cause: redact(e) })
     }
     await transactions.completed(state).catch(() => undefined)
-    return { returnTo: txn.returnTo, user: claims }
+    // What was asked for and what came back: a dropped offline_access is visible to the app.
+    const grant = { requestedScope: txn.scope, grantedScope: tokens.scope, refreshToken: tokens.refreshToken !== undefined }
+    return { returnTo: txn.returnTo, user: claims, grant }
   }
 
   function parse(url: string | undefined): URL | undefined {

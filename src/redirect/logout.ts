@@ -77,8 +77,8 @@ export async function logout(deps: LogoutDeps, options: LogoutOptions = {}): Pro
   }
   if (url) {
     url.searchParams.set('client_id', deps.config.clientId)
-    if (idToken) url.searchParams.set('id_token_hint', idToken)
-    if (target) url.searchParams.set('post_logout_redirect_uri', target)
+    if (idToken && deps.config.endSession.idTokenHint) url.searchParams.set('id_token_hint', idToken)
+    if (target) url.searchParams.set(deps.config.endSession.returnToParameter, target)
     deps.navigate(url.href)
     return
   }

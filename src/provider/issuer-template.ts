@@ -1,0 +1,80 @@
+/**
+ * Issuer templates: Microsoft Entra ID's multi-tenant endpoints (`common`, `organizations`,
+ * `consumers`) publish a discovery document whose issuer is the template
+ * `https://login.microsoftonline.com/{tenantid}/v2.0`, and each ID token's `iss` is that template
+ * with the user's tenant id (its `tid` claim) in place of `{tenantid}`.
+ *
+ * The check is never skipped: discovery must name exactly the configured template, and every ID
+ * token's `iss` must equal the template filled with the token's own `tid` (a GUID). oauth4webapi
+ * compares `iss` itself; this module only tells it which value to expect.
+ *
+ * @module
+ */
+import * as oauth from 'oauth4webapi'
+import { OAuthError } from '../errors.js'
+
+const PLACEHOLDER = '{tenantid}'
+/** Entra tenant ids are GUIDs. */
+const TENANT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/**
+ * Validates an `issuerTemplate` option against the configured issuer: an absolute URL on the same
+ * origin, with `{tenantid}` exactly once.
+ *
+ * @throws {OAuthError} `configuration_error`
+ */
+export function checkIssuerTemplate(template: unknown, issuer: string): string | undefined {
+  if (template === undefined) return undefined
+  const fail = (why: string): never => {
+    throw new OAuthError('configuration_error', `oauth-spa: "issuerTemplate" ${why}`)
+  }
+  if (typeof template !== 'string' || template.split(PLACEHOLDER).length !== 2) fail(`must be a URL string with "${PLACEHOLDER}" exactly once`)
+  let url: URL | undefined
+  try {
+    url = new URL(template as string)
+  } catch {
+    // reported below
+  }
+  if (!url) return fail('must be an absolute URL')
+  if (url.origin !== new URL(issuer).origin) fail('must be on the same origin as "issuer"')
+  return template as string
+}
+
+/** The URL discovery's `issuer` must equal (the template itself, `{` and `}` percent-encoded as URL parsing does). */
+export function templateUrl(template: string): URL {
+  return new URL(template)
+}
+
+/** The issuer an ID token with these claims must carry, or `undefined` when its `tid` is not a tenant id. */
+export function expectedIssuer(template: string, claims: Record<string, unknown>): string | undefined {
+  const tid = claims['tid']
+  return typeof tid === 'string' && TENANT_ID.test(tid) ? template.replace(PLACEHOLDER, tid) : undefined
+}
+
+/**
+ * oauth4webapi's hook for the expected `iss` of a JWT (its internal `_expectedIssuer` symbol, the
+ * one openid-client uses for the same purpose). Missing in the installed version: fail closed.
+ */
+function hook(): symbol {
+  const symbol = (oauth as unknown as Record<string, unknown>)['_expectedIssuer']
+  if (typeof symbol !== 'symbol') {
+    throw new OAuthError('configuration_error', 'oauth-spa: "issuerTemplate" needs an oauth4webapi that can check a templated issuer (3.x with _expectedIssuer)')
+  }
+  return symbol
+}
+
+/**
+ * The metadata with the template rule attached: oauth4webapi then expects, for each ID token, the
+ * template filled with that token's `tid`. A token without a GUID `tid` is refused
+ * (`invalid_token_response`): its issuer cannot be checked.
+ */
+export function withIssuerTemplate(as: oauth.AuthorizationServer, template: string): oauth.AuthorizationServer {
+  const rule = (result: { claims: Record<string, unknown> }): string => {
+    const expected = expectedIssuer(template, result.claims)
+    if (expected === undefined) {
+      throw new OAuthError('invalid_token_response', 'ID token: no "tid" tenant id to check "iss" against the issuer template; the token was refused')
+    }
+    return expected
+  }
+  return Object.assign({ ...as }, { [hook()]: rule })
+}
