@@ -122,6 +122,25 @@ function bump(object, key, by = 1) {
  * @param {boolean} [options.rotateRefreshToken=true]
  * @param {boolean} [options.bindRefreshTokensToSession=false] true: refresh tokens die with the provider session (end-session revokes the grant); false: only revocation ends them
  * @param {boolean} [options.pkceRequired=true]
+ *
+ * Provider-shaped behaviour (the recipes in docs/providers/ are proven against these; all default off):
+ * @param {'always'|'offline_access'|'offline_access_without_consent'|'access_type_offline'} [options.refreshTokenPolicy='always']
+ *   when a code grant gets a refresh token: always (first-party default); only with `offline_access`, which
+ *   oidc-provider drops without prompt=consent (OIDC Core §11); with `offline_access` and no consent prompt
+ *   needed (Okta: the front door adds consent to prompt before oidc-provider sees the request); only with
+ *   `access_type=offline` (Google)
+ * @param {string[]} [options.scopes] the OIDC scopes the provider knows (default: openid offline_access profile email)
+ * @param {string} [options.issuerPath=''] path of the issuer (e.g. `/<tenant-id>/v2.0` for Entra)
+ * @param {{ aliases?: string[], transform?: (doc: object) => object }} [options.discovery] more paths that serve
+ *   the discovery document, and a rewrite of it (hide end_session_endpoint, template the issuer, drop S256…)
+ * @param {object} [options.accountClaims] claims every account has (e.g. Entra's `tid`), released under `openid`
+ * @param {'audience'|'scope'} [options.defaultResourceFrom] where the resource comes from when no `resource`
+ *   parameter is sent: Auth0's `audience` parameter, or (Entra) a requested scope `<audience>/<name>`
+ * @param {{ path: string, returnToParam: string }} [options.customLogout] a logout URL outside discovery
+ *   (Auth0 `/v2/logout?returnTo`, Cognito `/logout?logout_uri`): checks client_id and the return URL,
+ *   ends the provider session and redirects; counted in `stats.customLogouts`
+ * Client entries may also carry `grantTypes` (default both) and `clientSecret` (then the client must
+ * authenticate at the token endpoint with client_secret_post: a confidential "web application" client).
  */
 export async function startProvider(options = {}) {
   const {
@@ -136,6 +155,13 @@ export async function startProvider(options = {}) {
     rotateRefreshToken = true,
     bindRefreshTokensToSession = false,
     pkceRequired = true,
+    refreshTokenPolicy = 'always',
+    scopes: oidcScopes = [...OIDC_SCOPES],
+    issuerPath = '',
+    discovery = {},
+    accountClaims = {},
+    defaultResourceFrom,
+    customLogout,
   } = options
   if (!Array.isArray(clients) || clients.length === 0) throw new TypeError('startProvider: at least one client is required')
   const dpop = { enabled: true, requireNonce: false, ...dpopOptions }
@@ -165,7 +191,8 @@ export async function startProvider(options = {}) {
   const server = http.createServer((req, res) => handler(req, res))
   await listen(server, port)
   const actualPort = server.address().port
-  const issuer = `http://127.0.0.1:${actualPort}`
+  const issuer = `http://127.0.0.1:${actualPort}${issuerPath}`
+  const origin = `http://127.0.0.1:${actualPort}`
 
   const configuration = {
     adapter: createMemoryAdapter(15),
@@ -175,8 +202,9 @@ export async function startProvider(options = {}) {
       client_id: c.clientId,
       client_name: c.clientName ?? c.clientId,
       application_type: 'web',
-      token_endpoint_auth_method: 'none',
-      grant_types: ['authorization_code', 'refresh_token'],
+      token_endpoint_auth_method: c.clientSecret ? 'client_secret_post' : 'none',
+      ...(c.clientSecret ? { client_secret: c.clientSecret } : {}),
+      grant_types: c.grantTypes ?? ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       redirect_uris: c.redirectUris,
       post_logout_redirect_uris: c.postLogoutRedirectUris ?? [],
@@ -185,15 +213,21 @@ export async function startProvider(options = {}) {
     clientBasedCORS(_ctx, origin, client) {
       return corsOrigins.get(client.clientId)?.has(origin) ?? false
     },
-    claims: OIDC_CLAIMS,
-    scopes: [...OIDC_SCOPES],
+    claims: { ...OIDC_CLAIMS, openid: [...OIDC_CLAIMS.openid, ...Object.keys(accountClaims)] },
+    scopes: oidcScopes,
+    extraParams: [...(defaultResourceFrom === 'audience' ? ['audience'] : []), ...(refreshTokenPolicy === 'access_type_offline' ? ['access_type'] : [])],
     responseTypes: ['code'],
     pkce: { required: () => pkceRequired },
     rotateRefreshToken: () => rotateRefreshToken,
     // oidc-provider drops `offline_access` from an authorization request unless it carries
     // prompt=consent (OIDC Core 11). A first-party SPA should not have to force a consent
     // screen, so this public client gets a refresh token on every code grant.
-    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    issueRefreshToken: async (_ctx, client, code) => {
+      if (!client.grantTypeAllowed('refresh_token')) return false
+      if (refreshTokenPolicy === 'offline_access' || refreshTokenPolicy === 'offline_access_without_consent') return code.scopes.has('offline_access')
+      if (refreshTokenPolicy === 'access_type_offline') return offlineGrants.has(code.grantId)
+      return true
+    },
     expiresWithSession: async () => bindRefreshTokensToSession,
     async findAccount(_ctx, sub) {
       const user = users.get(sub)
@@ -201,7 +235,7 @@ export async function startProvider(options = {}) {
       return {
         accountId: sub,
         async claims() {
-          return { sub, ...user.claims }
+          return { sub, ...user.claims, ...accountClaims }
         },
       }
     },
@@ -250,9 +284,9 @@ export async function startProvider(options = {}) {
       },
       resourceIndicators: {
         enabled: true,
-        async defaultResource(_ctx, _client, oneOf) {
+        async defaultResource(ctx, _client, oneOf) {
           if (oneOf) return oneOf[0]
-          return defaultResource
+          return resourceFromParams(ctx.oidc.params) ?? defaultResource
         },
         // refresh and code grants without an explicit `resource` keep the granted one, so
         // they too yield a JWT for the API rather than an opaque userinfo token
@@ -274,6 +308,25 @@ export async function startProvider(options = {}) {
   }
 
   const provider = new Provider(issuer, configuration)
+
+  // Provider-shaped behaviour (see the options above).
+  /** Grants whose authorization request said access_type=offline (Google). */
+  const offlineGrants = new Set()
+  /** The resource a request means without a `resource` parameter: Auth0's `audience`, or Entra's `<audience>/<scope>`. */
+  function resourceFromParams(params = {}) {
+    if (defaultResourceFrom === 'audience' && params.audience) return findResource(params.audience)?.audience
+    if (defaultResourceFrom === 'scope') {
+      const scopes = String(params.scope ?? '').split(' ')
+      return resources.find((r) => scopes.some((s) => s.startsWith(`${r.audience}/`)))?.audience
+    }
+    return undefined
+  }
+  if (refreshTokenPolicy === 'access_type_offline') {
+    provider.on('authorization.success', (ctx) => {
+      const grantId = ctx.oidc.entities.Grant?.jti
+      if (grantId && ctx.oidc.params.access_type === 'offline') offlineGrants.add(grantId)
+    })
+  }
 
   provider.on('grant.success', (ctx) => {
     const grantType = ctx.oidc.params.grant_type
@@ -343,12 +396,38 @@ export async function startProvider(options = {}) {
     }
   })
 
-  const interactions = createInteractionHandler({ provider, users, stats, log, findResource })
+  const interactions = createInteractionHandler({ provider, users, stats, log, findResource, resourceFromParams })
   const callback = provider.callback()
   const allowedOrigin = (origin) => [...corsOrigins.values()].some((set) => set.has(origin))
   const faults = createFaults({ allowedOrigin, log })
+  stats.customLogouts = []
+  const discoveryPaths = new Set(['/.well-known/openid-configuration', ...(discovery.aliases ?? [])])
   handler = (req, res) => {
     if (faults.intercept(req, res, () => callback(req, res))) return
+    const path = req.url.split('?')[0]
+    if (discoveryPaths.has(path) && (discovery.transform || path !== '/.well-known/openid-configuration')) {
+      serveDiscovery(req, res, path)
+      return
+    }
+    if (customLogout && path === customLogout.path && req.method === 'GET') {
+      handleCustomLogout(req, res).catch((err) => {
+        res.statusCode = 500
+        res.end(String(err.message))
+      })
+      return
+    }
+    if (refreshTokenPolicy === 'offline_access_without_consent' && (path === '/auth' || path === '/request') ) {
+      // Okta grants offline_access without a consent prompt; oidc-provider drops it without one.
+      const url = new URL(req.url, origin)
+      if (String(url.searchParams.get('scope') ?? '').split(' ').includes('offline_access')) {
+        const prompts = new Set(String(url.searchParams.get('prompt') ?? '').split(' ').filter(Boolean))
+        if (!prompts.has('none')) {
+          prompts.add('consent')
+          url.searchParams.set('prompt', [...prompts].join(' '))
+          req.url = `${url.pathname}${url.search}`
+        }
+      }
+    }
     if (req.url.startsWith('/interaction/')) {
       interactions(req, res).catch((err) => {
         log('interaction.error', { message: err.message })
@@ -365,8 +444,49 @@ export async function startProvider(options = {}) {
     callback(req, res)
   }
 
+  /** The discovery document as oidc-provider answers it, rewritten by `discovery.transform`. */
+  function serveDiscovery(req, res, path) {
+    const originalUrl = req.url
+    req.url = '/.well-known/openid-configuration'
+    const end = res.end.bind(res)
+    res.end = (chunk, ...rest) => {
+      if (res.statusCode !== 200 || chunk === undefined) return end(chunk, ...rest)
+      const doc = JSON.parse(Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk))
+      const body = JSON.stringify(discovery.transform ? discovery.transform(doc) : doc)
+      res.setHeader('Content-Length', Buffer.byteLength(body))
+      log('discovery', { path, url: originalUrl })
+      return end(body)
+    }
+    callback(req, res)
+  }
+
+  /** A logout URL outside discovery: client_id and the return URL are checked, the provider session ends. */
+  async function handleCustomLogout(req, res) {
+    const url = new URL(req.url, origin)
+    const clientId = url.searchParams.get('client_id')
+    const returnTo = url.searchParams.get(customLogout.returnToParam)
+    const client = clients.find((c) => c.clientId === clientId)
+    const entry = { at: Date.now(), clientId, returnTo, params: [...url.searchParams.keys()], sessionEnded: false }
+    stats.customLogouts.push(entry)
+    if (!client || !returnTo || !(client.postLogoutRedirectUris ?? []).includes(returnTo)) {
+      entry.refused = true
+      sendHtml(res, 400, page('Error', `<pre id="error">invalid_request</pre><pre id="error-description">unknown client or ${escapeHtml(customLogout.returnToParam)} not allowed</pre>`))
+      return
+    }
+    const session = await provider.Session.get({ req, res })
+    if (session.accountId) {
+      await session.destroy()
+      entry.sessionEnded = true
+    }
+    log('custom_logout', { clientId, sessionEnded: entry.sessionEnded })
+    res.statusCode = 302
+    res.setHeader('Location', returnTo)
+    res.end()
+  }
+
   return {
     issuer,
+    origin,
     port: actualPort,
     url: issuer,
     provider,
@@ -375,7 +495,7 @@ export async function startProvider(options = {}) {
     resources,
     addResource,
     /** where the browser's login form posts, for tests that need it */
-    tokenEndpoint: `${issuer}/token`,
+    tokenEndpoint: `${origin}/token`,
     /** switch to make an endpoint (default POST /token) fail, hang, drop or slow down; see createFaults */
     faults,
     async close() {
@@ -527,7 +647,7 @@ function createFaults({ allowedOrigin, log }) {
   }
 }
 
-function createInteractionHandler({ provider, users, stats, log, findResource }) {
+function createInteractionHandler({ provider, users, stats, log, findResource, resourceFromParams = () => undefined }) {
   return async function interactions(req, res) {
     res.setHeader('Cache-Control', 'no-store')
     res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'")
@@ -550,7 +670,7 @@ function createInteractionHandler({ provider, users, stats, log, findResource })
         return
       }
       // Any other prompt (consent) for these first-party clients: grant what was asked for.
-      const grantId = await grantRequested(provider, details, details.session?.accountId, findResource)
+      const grantId = await grantRequested(provider, details, details.session?.accountId, findResource, resourceFromParams)
       log('interaction.auto_consent', { prompt: prompt.name })
       await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true })
       return
@@ -580,7 +700,7 @@ function createInteractionHandler({ provider, users, stats, log, findResource })
       }
       stats.logins.ok += 1
       log('interaction.login', { sub: user.sub })
-      const grantId = await grantRequested(provider, details, user.sub, findResource)
+      const grantId = await grantRequested(provider, details, user.sub, findResource, resourceFromParams)
       await provider.interactionFinished(req, res, {
         login: { accountId: user.sub },
         consent: { grantId },
@@ -594,7 +714,7 @@ function createInteractionHandler({ provider, users, stats, log, findResource })
 }
 
 // First-party consent: grant every OIDC scope and resource scope that was requested.
-async function grantRequested(provider, details, accountId, findResource) {
+async function grantRequested(provider, details, accountId, findResource, resourceFromParams = () => undefined) {
   const { params, grantId: existing } = details
   let grant = existing ? await provider.Grant.find(existing) : undefined
   if (!grant || grant.accountId !== accountId) {
@@ -603,7 +723,7 @@ async function grantRequested(provider, details, accountId, findResource) {
   const requested = String(params.scope ?? '').split(' ').filter(Boolean)
   const oidcScopes = requested.filter((s) => OIDC_SCOPES.has(s))
   if (oidcScopes.length) grant.addOIDCScope(oidcScopes.join(' '))
-  const requestedResources = [params.resource].flat().filter(Boolean)
+  const requestedResources = [params.resource ?? resourceFromParams(params)].flat().filter(Boolean)
   for (const indicator of requestedResources) {
     const resource = findResource(indicator)
     if (!resource) continue
