@@ -108,7 +108,11 @@ export interface EndSessionOptions {
 export interface SignInGrant {
   /** The scope the authorization request asked for. */
   readonly requestedScope: string
-  /** The scope the token response granted (the requested one when the response named none, RFC 6749 §5.1). */
+  /**
+   * The scope the token response granted; the requested one when the response named none (RFC 6749
+   * §5.1 lets a provider omit it, and providers with resource indicators often do). Whether
+   * `refreshToken` is true is the reliable signal that `offline_access` took effect.
+   */
   readonly grantedScope: string
   /** Whether a refresh token came: without one the session ends when the access token expires. */
   readonly refreshToken: boolean

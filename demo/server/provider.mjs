@@ -136,6 +136,8 @@ function bump(object, key, by = 1) {
  * @param {object} [options.accountClaims] claims every account has (e.g. Entra's `tid`), released under `openid`
  * @param {'audience'|'scope'} [options.defaultResourceFrom] where the resource comes from when no `resource`
  *   parameter is sent: Auth0's `audience` parameter, or (Entra) a requested scope `<audience>/<name>`
+ * @param {boolean} [options.authorizationResponseIss=true] false: authorization responses carry no RFC 9207 `iss`
+ *   (as Entra ID's; the discovery rewrite should then drop authorization_response_iss_parameter_supported)
  * @param {{ path: string, returnToParam: string }} [options.customLogout] a logout URL outside discovery
  *   (Auth0 `/v2/logout?returnTo`, Cognito `/logout?logout_uri`): checks client_id and the return URL,
  *   ends the provider session and redirects; counted in `stats.customLogouts`
@@ -162,6 +164,7 @@ export async function startProvider(options = {}) {
     accountClaims = {},
     defaultResourceFrom,
     customLogout,
+    authorizationResponseIss = true,
   } = options
   if (!Array.isArray(clients) || clients.length === 0) throw new TypeError('startProvider: at least one client is required')
   const dpop = { enabled: true, requireNonce: false, ...dpopOptions }
@@ -405,6 +408,7 @@ export async function startProvider(options = {}) {
   handler = (req, res) => {
     if (faults.intercept(req, res, () => callback(req, res))) return
     const path = req.url.split('?')[0]
+    if (!authorizationResponseIss) stripIss(res)
     if (discoveryPaths.has(path) && (discovery.transform || path !== '/.well-known/openid-configuration')) {
       serveDiscovery(req, res, path)
       return
@@ -442,6 +446,25 @@ export async function startProvider(options = {}) {
       return
     }
     callback(req, res)
+  }
+
+  /** Removes `iss` from a redirect that carries an authorization response (code or error, with state). */
+  function stripIss(res) {
+    const setHeader = res.setHeader.bind(res)
+    res.setHeader = (name, value) => {
+      if (String(name).toLowerCase() === 'location' && typeof value === 'string') {
+        try {
+          const url = new URL(value)
+          if (url.searchParams.has('state') && (url.searchParams.has('code') || url.searchParams.has('error'))) {
+            url.searchParams.delete('iss')
+            value = url.href
+          }
+        } catch {
+          // a relative Location: not an authorization response
+        }
+      }
+      return setHeader(name, value)
+    }
   }
 
   /** The discovery document as oidc-provider answers it, rewritten by `discovery.transform`. */

@@ -1,0 +1,45 @@
+// Keycloak recipe (docs/providers/keycloak.md), proven on the bundled provider shaped as Keycloak
+// documents: a normal refresh token comes without `offline_access` and lives with the SSO session
+// (it dies at logout); `offline_access` would yield an offline token that outlives the session
+// ("is not subject of SSO Session Idle timeout ... valid even after a user logout"); refresh
+// tokens are reused unless the realm enables "Revoke Refresh Token"
+// (Red Hat build of Keycloak, Server Administration Guide, 6.4 "Offline access",
+// https://docs.redhat.com/zh-cn/documentation/red_hat_build_of_keycloak/26.4/html/server_administration_guide/offline-access).
+// The audience comes from the client's audience mapper, not from a `resource` parameter (not
+// emulated here: this test reads no API).
+import { expect, openApp, signIn, storedRefreshToken, test, token } from './support.mjs'
+
+test.use({
+  recipe: {
+    provider: () => ({ rotateRefreshToken: false, bindRefreshTokensToSession: true }),
+    client: (s) => ({ issuer: s.provider.issuer, scope: 'openid profile email', apiOrigins: [s.api.origin] }),
+  },
+})
+
+test('Keycloak: a session-bound refresh token without offline_access, reused on refresh, dead after logout', async ({ page, stack }) => {
+  await openApp(page, stack)
+  const { authorizationUrl, outcome } = await signIn(page, stack)
+  expect(authorizationUrl.searchParams.get('scope')).toBe('openid profile email')
+  expect(outcome).toMatchObject({ ok: true, grant: { refreshToken: true, requestedScope: 'openid profile email' } })
+
+  const before = await storedRefreshToken(page)
+  expect((await token(page, { forceRefresh: true })).ok).toBe(true)
+  expect(await storedRefreshToken(page)).toBe(before)
+
+  const endSession = page.waitForRequest((r) => r.isNavigationRequest() && r.url().startsWith(`${stack.provider.origin}/session/end`))
+  await page.evaluate(() => void window.auth.logout())
+  const url = new URL((await endSession).url())
+  expect(url.searchParams.get('post_logout_redirect_uri')).toBe(`${stack.app}/logged-out`)
+  expect(url.searchParams.has('id_token_hint')).toBe(true)
+  await page.click('#logout-yes')
+  await page.waitForURL(`${stack.app}/logged-out`)
+
+  // The refresh token died with the session (and was revoked first): it is refused now.
+  const res = await fetch(`${stack.provider.origin}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: before, client_id: stack.clientOptions.clientId }),
+  })
+  expect(res.status).toBe(400)
+  expect((await res.json()).error).toBe('invalid_grant')
+})
