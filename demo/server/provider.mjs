@@ -114,7 +114,7 @@ function bump(object, key, by = 1) {
  * @param {number} [options.port=0]
  * @param {{ clientId: string, redirectUris: string[], postLogoutRedirectUris?: string[], origins?: string[] }[]} options.clients
  * @param {{ audience: string, scope?: string, accessTokenTTL?: number }[]} [options.resources=[]] resource servers that get JWT access tokens; more can be added later with `addResource`
- * @param {string} [options.defaultResource] resource used when an authorization or token request names none (default: none, so a client must send `resource`)
+ * @param {string | (() => string | undefined)} [options.defaultResource] resource used when an authorization or token request names none (default: none, so a client must send `resource`); a function is asked each time (a provider whose audience is fixed per client or server, as Okta's and Keycloak's)
  * @param {number} [options.accessTokenTTL=600] seconds
  * @param {number} [options.refreshTokenTTL=1209600] seconds
  * @param {{ enabled?: boolean, requireNonce?: boolean }} [options.dpop]
@@ -289,7 +289,7 @@ export async function startProvider(options = {}) {
         enabled: true,
         async defaultResource(ctx, _client, oneOf) {
           if (oneOf) return oneOf[0]
-          return resourceFromParams(ctx.oidc.params) ?? defaultResource
+          return resourceFromParams(ctx.oidc.params) ?? (typeof defaultResource === 'function' ? defaultResource() : defaultResource)
         },
         // refresh and code grants without an explicit `resource` keep the granted one, so
         // they too yield a JWT for the API rather than an opaque userinfo token

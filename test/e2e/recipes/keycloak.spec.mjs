@@ -5,13 +5,13 @@
 // tokens are reused unless the realm enables "Revoke Refresh Token"
 // (Red Hat build of Keycloak, Server Administration Guide, 6.4 "Offline access",
 // https://docs.redhat.com/zh-cn/documentation/red_hat_build_of_keycloak/26.4/html/server_administration_guide/offline-access).
-// The audience comes from the client's audience mapper, not from a `resource` parameter (not
-// emulated here: this test reads no API).
-import { expect, openApp, signIn, storedRefreshToken, test, token } from './support.mjs'
+// The audience comes from the client's audience mapper, not from a `resource` parameter.
+import { call, expect, openApp, signIn, storedRefreshToken, test, token } from './support.mjs'
 
 test.use({
   recipe: {
-    provider: () => ({ rotateRefreshToken: false, bindRefreshTokensToSession: true }),
+    // The audience mapper of the recipe: the bundled provider's default resource stands for it.
+    provider: ({ stack }) => ({ rotateRefreshToken: false, bindRefreshTokensToSession: true, defaultResource: () => stack.api?.audience }),
     client: (s) => ({ issuer: s.provider.issuer, scope: 'openid profile email', apiOrigins: [s.api.origin] }),
   },
 })
@@ -21,6 +21,7 @@ test('Keycloak: a session-bound refresh token without offline_access, reused on 
   const { authorizationUrl, outcome } = await signIn(page, stack)
   expect(authorizationUrl.searchParams.get('scope')).toBe('openid profile email')
   expect(outcome).toMatchObject({ ok: true, grant: { refreshToken: true, requestedScope: 'openid profile email' } })
+  expect(await call(page, `${stack.api.url}/api/me`)).toMatchObject({ ok: true, status: 200, body: { aud: stack.api.audience } })
 
   const before = await storedRefreshToken(page)
   expect((await token(page, { forceRefresh: true })).ok).toBe(true)

@@ -5,13 +5,15 @@
 // authorization servers name one audience per server (`api://default`), so no `resource` parameter.
 import { call, events, expect, openApp, signIn, storedRefreshToken, test, token } from './support.mjs'
 
-const oktaProvider = (s) => ({ refreshTokenPolicy: 'offline_access_without_consent', defaultResource: undefined, ...s })
+// Okta's custom authorization server gives every access token its one audience (api://default):
+// the bundled provider's default resource stands for it.
+const oktaProvider = ({ stack }) => ({ refreshTokenPolicy: 'offline_access_without_consent', defaultResource: () => stack.api?.audience })
 
 test.describe('Okta with the default scope', () => {
   test.use({
     recipe: {
-      provider: () => oktaProvider({}),
-      client: (s) => ({ issuer: s.provider.issuer, apiOrigins: [s.api.origin], resource: s.api.audience }),
+      provider: oktaProvider,
+      client: (s) => ({ issuer: s.provider.issuer, apiOrigins: [s.api.origin] }),
     },
   })
 
@@ -33,8 +35,8 @@ test.describe('Okta with the default scope', () => {
 test.describe('Okta with a scope without offline_access', () => {
   test.use({
     recipe: {
-      provider: () => oktaProvider({}),
-      client: (s) => ({ issuer: s.provider.issuer, apiOrigins: [s.api.origin], resource: s.api.audience, scope: 'openid profile email' }),
+      provider: oktaProvider,
+      client: (s) => ({ issuer: s.provider.issuer, apiOrigins: [s.api.origin], scope: 'openid profile email' }),
     },
   })
 

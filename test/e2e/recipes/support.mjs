@@ -17,7 +17,7 @@ export const TENANT_ID = '9188040d-6c67-4c5b-b112-36a304b66dad'
 
 /**
  * @param {object} recipe
- * @param {(ctx: { app: string }) => object} [recipe.provider] startProvider options (may use the app origin)
+ * @param {(ctx: { app: string, stack: object }) => object} [recipe.provider] startProvider options (may use the app origin, and the stack's later parts in callbacks)
  * @param {(stack) => object} recipe.client the client options of the recipe (what the docs page tells the app to write)
  * @param {object} [recipe.clientEntry] extra fields of the client registration (grantTypes, clientSecret…)
  * @param {string} [recipe.resourceScope] the scope of the API resource (default 'api:read api:write')
@@ -42,7 +42,7 @@ export async function startRecipe(recipe) {
         origins: [app],
         ...recipe.clientEntry,
       }],
-      ...recipe.provider?.({ app }),
+      ...recipe.provider?.({ app, stack }),
     })
     started.push(stack.provider)
     stack.api = await startApi({ issuer: stack.provider.issuer, jwksUri: `${stack.provider.origin}/jwks`, allowedOrigins: [app] })
