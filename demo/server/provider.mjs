@@ -98,6 +98,7 @@ function createStats() {
       stats.logins = { ok: 0, failed: 0, aborted: 0 }
       stats.authorizations = { success: 0, error: 0 }
       stats.events = []
+      stats.customLogouts = []
     },
   }
   return stats
