@@ -1,0 +1,290 @@
+// The WebKit engine of the e2e suite: WebKitGTK's MiniBrowser driven through WebKitWebDriver (Debian's
+// webkit2gtk-driver, a W3C WebDriver) with selenium-webdriver. Implements the contract of README.md.
+//
+// MiniBrowser has no headless mode, so launch() starts its own Xvfb on a free display (Xvfb picks
+// it: -displayfd) and stops it on close(); WebKitWebDriver listens on a free 127.0.0.1 port.
+//
+// What differs from the other engines (see docs/browser-support.md):
+// - Driver sessions keep website data in memory only (an ephemeral data manager): `profileDir` is
+//   refused here. The on-disk reload case runs through test/e2e/engines/webkit-persistent.py.
+// - One WebDriver session serves every page: a command is sent to a page by switching to its
+//   window first, so commands of two pages run one after the other, never at the same time. To
+//   make two tabs act at the same moment, start the work in each page without awaiting it (store
+//   the promise on `window`) and collect the results afterwards.
+import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import net from 'node:net'
+
+import { Builder, By, until } from 'selenium-webdriver'
+
+/** Debian's WebKitGTK MiniBrowser (webkit2gtk-driver depends on it through libwebkit2gtk-4.1). */
+export const MINIBROWSER = '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser'
+
+const DEFAULT_TIMEOUT = 15_000
+
+/** The WebKitWebDriver binary: `$WEBKIT_DRIVER_PATH`, else the one on Debian's PATH. */
+export function webkitDriverPath() {
+  const candidates = [process.env.WEBKIT_DRIVER_PATH, '/usr/bin/WebKitWebDriver'].filter(Boolean)
+  const found = candidates.find((p) => existsSync(p))
+  if (!found) {
+    throw new Error(`WebKitWebDriver not found (tried ${candidates.join(', ')}): apt-get install webkit2gtk-driver, or set WEBKIT_DRIVER_PATH`)
+  }
+  return found
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer()
+    server.unref()
+    server.on('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address()
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/** Starts Xvfb on a display it picks itself; resolves with { display, stop }. */
+function startXvfb() {
+  const bin = process.env.XVFB_PATH ?? '/usr/bin/Xvfb'
+  if (!existsSync(bin)) throw new Error(`Xvfb not found at ${bin}: apt-get install xvfb (MiniBrowser has no headless mode)`)
+  return new Promise((resolve, reject) => {
+    const child = track(spawn(bin, ['-displayfd', '3', '-screen', '0', '1280x1024x24', '-nolisten', 'tcp', '-noreset'], {
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+    }))
+    let stderr = ''
+    let out = ''
+    const timer = setTimeout(() => fail(new Error(`Xvfb did not report a display within 10 s: ${stderr.trim()}`)), 10_000)
+    const fail = (err) => {
+      clearTimeout(timer)
+      child.kill('SIGTERM')
+      reject(err)
+    }
+    child.stderr.on('data', (d) => (stderr += d))
+    child.on('error', fail)
+    child.on('exit', (code) => fail(new Error(`Xvfb exited (${code}): ${stderr.trim()}`)))
+    child.stdio[3].on('data', (d) => {
+      out += d
+      if (!out.includes('\n')) return
+      clearTimeout(timer)
+      child.removeAllListeners('exit')
+      resolve({ display: `:${out.trim()}`, stop: () => stopChild(child) })
+    })
+  })
+}
+
+/** Children still running when this process exits (a test that crashed before close()). */
+const running = new Set()
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL')
+})
+
+function track(child) {
+  running.add(child)
+  child.once('exit', () => running.delete(child))
+  return child
+}
+
+function stopChild(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), 5_000)
+    child.once('exit', () => {
+      clearTimeout(kill)
+      resolve()
+    })
+    child.kill('SIGTERM')
+  })
+}
+
+/** Starts WebKitWebDriver on a free port with DISPLAY set; resolves when it accepts connections. */
+async function startDriver(display) {
+  const port = await freePort()
+  const child = track(spawn(webkitDriverPath(), [`--port=${port}`, '--host=127.0.0.1'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, DISPLAY: display, WAYLAND_DISPLAY: '' },
+  }))
+  let stderr = ''
+  child.stderr.on('data', (d) => (stderr += d))
+  const deadline = Date.now() + 10_000
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`WebKitWebDriver exited (${child.exitCode}): ${stderr.trim()}`)
+    const ok = await fetch(`http://127.0.0.1:${port}/status`).then((r) => r.ok, () => false)
+    if (ok) return { url: `http://127.0.0.1:${port}`, stop: () => stopChild(child) }
+    if (Date.now() > deadline) {
+      await stopChild(child)
+      throw new Error(`WebKitWebDriver did not answer on port ${port} within 10 s: ${stderr.trim()}`)
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+/** Serialises the session's commands: each runs after switching to its page's window. */
+function createQueue() {
+  let tail = Promise.resolve()
+  return (fn) => {
+    const run = tail.then(fn, fn)
+    tail = run.catch(() => undefined)
+    return run
+  }
+}
+
+const source = (fn) => {
+  if (typeof fn !== 'function') throw new TypeError('evaluate/waitForFunction take a function')
+  return fn.toString()
+}
+
+/**
+ * Launches MiniBrowser under a private Xvfb. `profileDir` is not supported: WebKitWebDriver
+ * sessions always use an ephemeral (in-memory) website data manager.
+ * @param {{ profileDir?: string }} [options]
+ */
+export async function launch(options = {}) {
+  if (options.profileDir !== undefined) {
+    throw new Error('webkit: profileDir is not supported (WebKitWebDriver sessions keep website data in memory only); the on-disk reload case runs in test/e2e/engines/webkit-persistent.py')
+  }
+  const xvfb = await startXvfb()
+  let driverServer
+  let driver
+  try {
+    driverServer = await startDriver(xvfb.display)
+    driver = await new Builder()
+      .usingServer(driverServer.url)
+      .withCapabilities({
+        browserName: 'MiniBrowser',
+        'webkitgtk:browserOptions': { binary: process.env.MINIBROWSER_PATH ?? MINIBROWSER, args: ['--automation'] },
+      })
+      .build()
+    await driver.manage().setTimeouts({ script: 60_000, pageLoad: 30_000, implicit: 0 })
+  } catch (err) {
+    if (driver) await driver.quit().catch(() => undefined)
+    if (driverServer) await driverServer.stop()
+    await xvfb.stop()
+    throw err
+  }
+
+  const queue = createQueue()
+  let current = await driver.getWindowHandle()
+  let firstUnused = current
+  let closed = false
+
+  const inWindow = (handle, fn) => queue(async () => {
+    if (closed) throw new Error('webkit: the browser is closed')
+    if (current !== handle) {
+      await driver.switchTo().window(handle)
+      current = handle
+    }
+    return fn()
+  })
+
+  const evaluateIn = async (handle, fn, args) => {
+    const script = `const done = arguments[arguments.length - 1];
+      const args = JSON.parse(arguments[0]);
+      Promise.resolve().then(() => (${source(fn)})(...args)).then(
+        (value) => done({ ok: true, json: value === undefined ? undefined : JSON.stringify(value) }),
+        (e) => done({ ok: false, message: String(e && e.stack || e) }))`
+    const out = await inWindow(handle, () => driver.executeAsyncScript(script, JSON.stringify(args)))
+    if (!out.ok) throw new Error(`evaluate failed in the page: ${out.message}`)
+    return out.json === undefined || out.json === null ? undefined : JSON.parse(out.json)
+  }
+
+  const poll = async (what, test, timeout) => {
+    const deadline = Date.now() + timeout
+    let last
+    for (;;) {
+      try {
+        if (await test()) return
+      } catch (e) {
+        last = e
+      }
+      if (Date.now() > deadline) throw new Error(`webkit: timed out after ${timeout} ms waiting for ${what}${last ? ` (last error: ${last.message})` : ''}`)
+      await new Promise((r) => setTimeout(r, 50))
+    }
+  }
+
+  const makePage = (handle) => {
+    let pageClosed = false
+    const element = async (selector, timeout = DEFAULT_TIMEOUT) => {
+      const locator = By.css(selector)
+      return driver.wait(until.elementLocated(locator), timeout, `webkit: no element ${selector}`)
+    }
+    return {
+      async goto(url) {
+        // WebDriver's Navigate To returns after the load event (page load strategy "normal").
+        await inWindow(handle, () => driver.get(url))
+      },
+      url: () => inWindow(handle, () => driver.getCurrentUrl()),
+      async reload() {
+        await inWindow(handle, () => driver.navigate().refresh())
+      },
+      evaluate: (fn, ...args) => evaluateIn(handle, fn, args),
+      async waitForFunction(fn, { timeout = DEFAULT_TIMEOUT, args = [] } = {}) {
+        await poll(`function ${source(fn).slice(0, 80)}`, () => evaluateIn(handle, fn, args), timeout)
+      },
+      async waitForURL(match, { timeout = DEFAULT_TIMEOUT } = {}) {
+        const test = typeof match === 'function' ? match : (u) => match.test(u)
+        await poll(`URL ${match}`, async () => test(await inWindow(handle, () => driver.getCurrentUrl())), timeout)
+      },
+      async click(selector) {
+        await inWindow(handle, async () => {
+          const el = await element(selector)
+          await driver.wait(until.elementIsVisible(el), DEFAULT_TIMEOUT)
+          await el.click()
+        })
+      },
+      async fill(selector, value) {
+        await inWindow(handle, async () => {
+          const el = await element(selector)
+          await driver.wait(until.elementIsVisible(el), DEFAULT_TIMEOUT)
+          await el.clear()
+          await el.sendKeys(value)
+        })
+      },
+      async close() {
+        if (pageClosed || closed) return
+        pageClosed = true
+        await inWindow(handle, async () => {
+          const handles = await driver.getAllWindowHandles()
+          // The session ends with its last window: keep that one open, on a blank page.
+          if (handles.length === 1) {
+            await driver.get('about:blank')
+            firstUnused = handle
+            return
+          }
+          await driver.close()
+          const rest = handles.filter((h) => h !== handle)
+          await driver.switchTo().window(rest[0])
+          current = rest[0]
+        })
+      },
+    }
+  }
+
+  return {
+    engine: 'webkit',
+    async newPage() {
+      // The session opened with one window: hand that out first, open tabs after it.
+      if (firstUnused !== undefined) {
+        const handle = firstUnused
+        firstUnused = undefined
+        return makePage(handle)
+      }
+      const handle = await queue(async () => {
+        await driver.switchTo().newWindow('tab')
+        const h = await driver.getWindowHandle()
+        current = h
+        return h
+      })
+      return makePage(handle)
+    },
+    async close() {
+      if (closed) return
+      await queue(async () => {
+        closed = true
+        await driver.quit().catch(() => undefined)
+      })
+      await driverServer.stop()
+      await xvfb.stop()
+    },
+  }
+}
