@@ -1,16 +1,31 @@
 /**
- * Mutual exclusion for refreshes: a Web Locks lock across the tabs of the origin; where
- * `navigator.locks` is missing, an in-tab queue still serialises this tab's refreshes.
+ * Mutual exclusion for refreshes (and sign-in writes, logout wipes, DPoP key creation) across the
+ * tabs of the origin. With the Web Locks API: a `navigator.locks` exclusive lock. Without it
+ * (Safari < 15.4, Firefox < 96): an in-tab queue, so this tab's calls run one at a time, in front
+ * of a lease in IndexedDB ({@link createLeaseLock}) that keeps other tabs out. Where IndexedDB
+ * cannot be opened either, only the in-tab queue is left (tabs then do not share tokens anyway:
+ * the session lives in each tab's memory).
  *
  * @module
  */
+import { createLeaseLock, type LeaseLock, type LeaseLockOptions } from './idb-lock.js'
 
 /** Runs `fn` holding the lock `name`. */
 export type WithLock = <T>(name: string, fn: () => Promise<T>) => Promise<T>
 
-/** Creates the lock function: Web Locks when available. */
-export function createLock(): WithLock {
+/** Options of {@link createLock}. */
+export interface LockOptions {
+  /** Options of the IndexedDB lease used where Web Locks are missing. */
+  lease?: LeaseLockOptions
+}
+
+/**
+ * Creates the lock function. Whether `navigator.locks` exists is checked on every call, so a page
+ * that loses it (or a test that removes it) still gets a cross-tab lock.
+ */
+export function createLock(options: LockOptions = {}): WithLock {
   const queues = new Map<string, Promise<unknown>>()
+  let lease: LeaseLock | undefined
   const inTab: WithLock = (name, fn) => {
     const previous = queues.get(name) ?? Promise.resolve()
     const run = previous.then(fn, fn)
@@ -23,7 +38,9 @@ export function createLock(): WithLock {
   }
   return (name, fn) => {
     const locks = typeof navigator === 'undefined' ? undefined : navigator.locks
-    if (!locks || typeof locks.request !== 'function') return inTab(name, fn)
-    return locks.request(name, { mode: 'exclusive' }, fn) as ReturnType<typeof fn>
+    if (locks && typeof locks.request === 'function') return locks.request(name, { mode: 'exclusive' }, fn) as ReturnType<typeof fn>
+    lease ??= createLeaseLock(options.lease)
+    const held = lease
+    return inTab(name, () => held(name, fn))
   }
 }
