@@ -11,6 +11,9 @@
 //   window first, so commands of two pages run one after the other, never at the same time. To
 //   make two tabs act at the same moment, start the work in each page without awaiting it (store
 //   the promise on `window`) and collect the results afterwards.
+// - newPage() opens a new top-level window of the same session (same website data, so the same
+//   IndexedDB, BroadcastChannel and cookies as a tab), not a tab: WebKit throttles the timers of a
+//   background tab (by up to a second), so two tabs could never act at the same moment.
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import net from 'node:net'
@@ -263,14 +266,14 @@ export async function launch(options = {}) {
   return {
     engine: 'webkit',
     async newPage() {
-      // The session opened with one window: hand that out first, open tabs after it.
+      // The session opened with one window: hand that out first, open windows after it.
       if (firstUnused !== undefined) {
         const handle = firstUnused
         firstUnused = undefined
         return makePage(handle)
       }
       const handle = await queue(async () => {
-        await driver.switchTo().newWindow('tab')
+        await driver.switchTo().newWindow('window')
         const h = await driver.getWindowHandle()
         current = h
         return h
