@@ -5,8 +5,9 @@
 // it: -displayfd) and stops it on close(); WebKitWebDriver listens on a free 127.0.0.1 port.
 //
 // What differs from the other engines (see docs/browser-support.md):
-// - Driver sessions keep website data in memory only (an ephemeral data manager): `profileDir` is
-//   refused here. The on-disk reload case runs through test/e2e/engines/webkit-persistent.py.
+// - MiniBrowser in automation mode keeps website data in memory only (an ephemeral data manager).
+//   With `profileDir`, WebKitWebDriver launches webkit-browser.py instead: the same engine
+//   (WebKit2GTK 4.1) through its GObject API, with the website data in that folder.
 // - One WebDriver session serves every page: a command is sent to a page by switching to its
 //   window first, so commands of two pages run one after the other, never at the same time. To
 //   make two tabs act at the same moment, start the work in each page without awaiting it (store
@@ -17,16 +18,20 @@
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import net from 'node:net'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 
 import { Builder, By, until } from 'selenium-webdriver'
 
+import { startXvfb, stopChild, track } from './webkit-processes.mjs'
+
 /** Debian's WebKitGTK MiniBrowser (webkit2gtk-driver depends on it through libwebkit2gtk-4.1). */
-export const MINIBROWSER = '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser'
+const MINIBROWSER = '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser'
 
 const DEFAULT_TIMEOUT = 15_000
 
 /** The WebKitWebDriver binary: `$WEBKIT_DRIVER_PATH`, else the one on Debian's PATH. */
-export function webkitDriverPath() {
+function webkitDriverPath() {
   const candidates = [process.env.WEBKIT_DRIVER_PATH, '/usr/bin/WebKitWebDriver'].filter(Boolean)
   const found = candidates.find((p) => existsSync(p))
   if (!found) {
@@ -47,65 +52,12 @@ function freePort() {
   })
 }
 
-/** Starts Xvfb on a display it picks itself; resolves with { display, stop }. */
-function startXvfb() {
-  const bin = process.env.XVFB_PATH ?? '/usr/bin/Xvfb'
-  if (!existsSync(bin)) throw new Error(`Xvfb not found at ${bin}: apt-get install xvfb (MiniBrowser has no headless mode)`)
-  return new Promise((resolve, reject) => {
-    const child = track(spawn(bin, ['-displayfd', '3', '-screen', '0', '1280x1024x24', '-nolisten', 'tcp', '-noreset'], {
-      stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
-    }))
-    let stderr = ''
-    let out = ''
-    const timer = setTimeout(() => fail(new Error(`Xvfb did not report a display within 10 s: ${stderr.trim()}`)), 10_000)
-    const fail = (err) => {
-      clearTimeout(timer)
-      child.kill('SIGTERM')
-      reject(err)
-    }
-    child.stderr.on('data', (d) => (stderr += d))
-    child.on('error', fail)
-    child.on('exit', (code) => fail(new Error(`Xvfb exited (${code}): ${stderr.trim()}`)))
-    child.stdio[3].on('data', (d) => {
-      out += d
-      if (!out.includes('\n')) return
-      clearTimeout(timer)
-      child.removeAllListeners('exit')
-      resolve({ display: `:${out.trim()}`, stop: () => stopChild(child) })
-    })
-  })
-}
-
-/** Children still running when this process exits (a test that crashed before close()). */
-const running = new Set()
-process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL')
-})
-
-function track(child) {
-  running.add(child)
-  child.once('exit', () => running.delete(child))
-  return child
-}
-
-function stopChild(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), 5_000)
-    child.once('exit', () => {
-      clearTimeout(kill)
-      resolve()
-    })
-    child.kill('SIGTERM')
-  })
-}
-
 /** Starts WebKitWebDriver on a free port with DISPLAY set; resolves when it accepts connections. */
-async function startDriver(display) {
+async function startDriver(display, env) {
   const port = await freePort()
   const child = track(spawn(webkitDriverPath(), [`--port=${port}`, '--host=127.0.0.1'], {
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, DISPLAY: display, WAYLAND_DISPLAY: '' },
+    env: { ...process.env, ...env, DISPLAY: display, WAYLAND_DISPLAY: '' },
   }))
   let stderr = ''
   child.stderr.on('data', (d) => (stderr += d))
@@ -137,26 +89,27 @@ const source = (fn) => {
   return fn.toString()
 }
 
+/** The browser that keeps website data on disk (MiniBrowser cannot in automation mode). */
+const PERSISTENT_BROWSER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'webkit-browser.py')
+
 /**
- * Launches MiniBrowser under a private Xvfb. `profileDir` is not supported: WebKitWebDriver
- * sessions always use an ephemeral (in-memory) website data manager.
+ * Launches WebKit under a private Xvfb: MiniBrowser (website data in memory only, like a private
+ * window), or with `profileDir` a small WebKitGTK browser of ours (webkit-browser.py, Python GObject)
+ * whose website data lives in that folder, so IndexedDB survives close() and a new launch().
  * @param {{ profileDir?: string }} [options]
  */
 export async function launch(options = {}) {
-  if (options.profileDir !== undefined) {
-    throw new Error('webkit: profileDir is not supported (WebKitWebDriver sessions keep website data in memory only); the on-disk reload case runs in test/e2e/engines/webkit-persistent.py')
-  }
+  const browserOptions = options.profileDir === undefined
+    ? { binary: process.env.MINIBROWSER_PATH ?? MINIBROWSER, args: ['--automation'] }
+    : { binary: process.env.PYTHON3_GI_PATH ?? '/usr/bin/python3', args: [PERSISTENT_BROWSER, '--automation'] }
   const xvfb = await startXvfb()
   let driverServer
   let driver
   try {
-    driverServer = await startDriver(xvfb.display)
+    driverServer = await startDriver(xvfb.display, options.profileDir === undefined ? {} : { OAUTH_SPA_WEBKIT_PROFILE: path.resolve(options.profileDir) })
     driver = await new Builder()
       .usingServer(driverServer.url)
-      .withCapabilities({
-        browserName: 'MiniBrowser',
-        'webkitgtk:browserOptions': { binary: process.env.MINIBROWSER_PATH ?? MINIBROWSER, args: ['--automation'] },
-      })
+      .withCapabilities({ browserName: 'MiniBrowser', 'webkitgtk:browserOptions': browserOptions })
       .build()
     await driver.manage().setTimeouts({ script: 60_000, pageLoad: 30_000, implicit: 0 })
   } catch (err) {
