@@ -89,6 +89,9 @@ const source = (fn) => {
   return fn.toString()
 }
 
+/** What this driver can do beyond the contract's minimum: `profileDir` is kept on disk. */
+export const capabilities = { profileDir: true }
+
 /** The browser that keeps website data on disk (MiniBrowser cannot in automation mode). */
 const PERSISTENT_BROWSER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'webkit-browser.py')
 
