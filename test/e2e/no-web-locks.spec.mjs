@@ -15,6 +15,11 @@ test.beforeEach(async ({ context }) => {
   })
 })
 
+/** Safari < 15.4 has neither Web Locks nor BroadcastChannel: tabs then hear nothing from each other. */
+const withoutBroadcastChannel = (context) => context.addInitScript(() => {
+  delete window.BroadcastChannel
+})
+
 async function openTab(context, servers) {
   const tab = await context.newPage()
   await openApp(tab, servers, '/')
@@ -22,39 +27,44 @@ async function openTab(context, servers) {
   return tab
 }
 
-test('no Web Locks: two tabs with an expired token call auth.fetch at once: one refresh grant, both stay signed in', async ({ page, context, servers }) => {
-  const { provider, api } = servers
-  await signedIn(page, servers)
-  const tabB = await openTab(context, servers)
-  expect(await page.evaluate(() => 'locks' in navigator), 'navigator.locks is still there').toBe(false)
-  expect(await tabB.evaluate(() => 'locks' in navigator)).toBe(false)
-  const before = await tokenValues(page, servers)
-  await waitUntilExpiring(before.accessToken, LEEWAY)
-  servers.resetStats()
+for (const variant of ['no Web Locks', 'no Web Locks and no BroadcastChannel (Safari < 15.4)']) {
+  test(`${variant}: two tabs with an expired token call auth.fetch at once: one refresh grant, both stay signed in`, async ({ page, context, servers }) => {
+    const { provider, api } = servers
+    const noChannel = variant.includes('BroadcastChannel')
+    if (noChannel) await withoutBroadcastChannel(context)
+    await signedIn(page, servers)
+    const tabB = await openTab(context, servers)
+    expect(await page.evaluate(() => 'locks' in navigator), 'navigator.locks is still there').toBe(false)
+    expect(await tabB.evaluate(() => 'locks' in navigator)).toBe(false)
+    expect(await tabB.evaluate(() => typeof BroadcastChannel)).toBe(noChannel ? 'undefined' : 'function')
+    const before = await tokenValues(page, servers)
+    await waitUntilExpiring(before.accessToken, LEEWAY)
+    servers.resetStats()
 
-  const startAt = Date.now() + 400
-  const run = (p) => p.evaluate(async ([url, t0]) => {
-    while (Date.now() < t0) await new Promise((r) => setTimeout(r, 0))
-    const started = Date.now()
-    const result = await window.e2e.call(url)
-    return { started, result }
-  }, [`${api.url}/api/me`, startAt])
-  const [a, b] = await Promise.all([run(page), run(tabB)])
-  expect(Math.abs(a.started - b.started), 'the two calls did not start together').toBeLessThan(100)
+    const startAt = Date.now() + 400
+    const run = (p) => p.evaluate(async ([url, t0]) => {
+      while (Date.now() < t0) await new Promise((r) => setTimeout(r, 0))
+      const started = Date.now()
+      const result = await window.e2e.call(url)
+      return { started, result }
+    }, [`${api.url}/api/me`, startAt])
+    const [a, b] = await Promise.all([run(page), run(tabB)])
+    expect(Math.abs(a.started - b.started), 'the two calls did not start together').toBeLessThan(100)
 
-  expect(a.result).toMatchObject({ ok: true, status: 200 })
-  expect(b.result).toMatchObject({ ok: true, status: 200 })
-  expect(provider.stats.grants).toEqual({ refresh_token: 1 })
-  expect(provider.stats.errors).toEqual({})
-  expect(provider.stats.grantsRevoked).toBe(0)
-  expect(api.stats.unauthorized).toEqual({})
+    expect(a.result).toMatchObject({ ok: true, status: 200 })
+    expect(b.result).toMatchObject({ ok: true, status: 200 })
+    expect(provider.stats.grants).toEqual({ refresh_token: 1 })
+    expect(provider.stats.errors).toEqual({})
+    expect(provider.stats.grantsRevoked).toBe(0)
+    expect(api.stats.unauthorized).toEqual({})
 
-  const [ta, tb] = await Promise.all([token(page), token(tabB)])
-  expect(ta.ok && tb.ok).toBe(true)
-  expect(ta.token === tb.token, 'the tabs hold different access tokens').toBe(true)
-  expect(ta.token === before.accessToken, 'the access token was not refreshed').toBe(false)
-  for (const p of [page, tabB]) expect(await p.evaluate(() => window.auth.getSnapshot().status)).toBe('authenticated')
-})
+    const [ta, tb] = await Promise.all([token(page), token(tabB)])
+    expect(ta.ok && tb.ok).toBe(true)
+    expect(ta.token === tb.token, 'the tabs hold different access tokens').toBe(true)
+    expect(ta.token === before.accessToken, 'the access token was not refreshed').toBe(false)
+    for (const p of [page, tabB]) expect(await p.evaluate(() => window.auth.getSnapshot().status)).toBe('authenticated')
+  })
+}
 
 test('no Web Locks: a tab closed while it holds the lock does not hold it forever: the other tab refreshes once after the lease expires', async ({ page, context, servers }) => {
   const { provider, api } = servers
