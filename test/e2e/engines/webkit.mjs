@@ -15,7 +15,7 @@
 // - newPage() opens a new top-level window of the same session (same website data, so the same
 //   IndexedDB, BroadcastChannel and cookies as a tab), not a tab: WebKit throttles the timers of a
 //   background tab (by up to a second), so two tabs could never act at the same moment.
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
@@ -105,6 +105,12 @@ export async function launch(options = {}) {
   const browserOptions = options.profileDir === undefined
     ? { binary: process.env.MINIBROWSER_PATH ?? MINIBROWSER, args: ['--automation'] }
     : { binary: process.env.PYTHON3_GI_PATH ?? '/usr/bin/python3', args: [PERSISTENT_BROWSER, '--automation'] }
+  if (options.profileDir !== undefined) {
+    const check = spawnSync(browserOptions.binary, ['-c', "import gi; gi.require_version('Gtk', '3.0'); gi.require_version('WebKit2', '4.1')"], { encoding: 'utf8' })
+    if (check.status !== 0) {
+      throw new Error(`webkit: launch({ profileDir }) needs ${browserOptions.binary} with python3-gi and gir1.2-webkit2-4.1 (Debian), or PYTHON3_GI_PATH: ${(check.stderr || String(check.error)).trim().split('\n').at(-1)}`)
+    }
+  }
   const xvfb = await startXvfb()
   let driverServer
   let driver
