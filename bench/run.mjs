@@ -19,6 +19,15 @@ const HERE = path.dirname(fileURLToPath(import.meta.url))
 const REPO = path.resolve(HERE, '..')
 const RESULTS = path.join(HERE, 'results')
 
+// The peer SDKs are bench-only dependencies (bench/package.json, its own lock), kept out of the
+// SDK's install; rollup's node-resolve finds them in bench/node_modules from bench/size/entries/.
+const PEERS = ['@auth0/auth0-spa-js', '@azure/msal-browser', '@okta/okta-auth-js', 'oidc-client-ts']
+const missingPeers = PEERS.filter((p) => !existsSync(path.join(HERE, 'node_modules', p, 'package.json')))
+if (missingPeers.length) {
+  console.error(`bench: ${missingPeers.join(', ')} not installed in bench/node_modules.\nRun \`npm ci --prefix bench --ignore-scripts\` (or \`npm run bench\`, which does it).`)
+  process.exit(1)
+}
+
 const args = new Set(process.argv.slice(2))
 const only = [...args].find((a) => a.startsWith('--only='))?.slice('--only='.length)
 const quick = args.has('--quick')

@@ -38,12 +38,16 @@ export const ENTRIES = [
   },
 ]
 
+/** The peer SDKs live in bench/node_modules (bench/package.json); the build tools at the root. */
 export function versionOf(pkg) {
-  try {
-    return JSON.parse(readFileSync(path.join(REPO, 'node_modules', pkg, 'package.json'), 'utf8')).version
-  } catch {
-    return require(`${pkg}/package.json`).version
+  for (const dir of [path.join(REPO, 'bench', 'node_modules'), path.join(REPO, 'node_modules')]) {
+    try {
+      return JSON.parse(readFileSync(path.join(dir, pkg, 'package.json'), 'utf8')).version
+    } catch {
+      // not installed there
+    }
   }
+  return require(`${pkg}/package.json`).version
 }
 
 export function compressed(code) {
