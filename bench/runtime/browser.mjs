@@ -9,8 +9,8 @@ import { chromium } from 'playwright-core'
 
 import { CHROMIUM_ARGS } from '../../test/e2e/browser.mjs'
 
-import { startApi } from '../../demo/server/api.mjs'
-import { startProvider } from '../../demo/server/provider.mjs'
+import { startApi } from '../../dev-provider/api.mjs'
+import { startProvider } from '../../dev-provider/provider.mjs'
 import { startStatic } from '../../demo/server/static.mjs'
 import { median, quantile } from '../lib.mjs'
 

@@ -2,8 +2,8 @@
 // `npm run demo`: the oauth-spa playground.
 //
 // Embedded mode (default) starts, on 127.0.0.1 only:
-//   - the local OpenID Provider (demo/server/provider.mjs, the configuration the e2e suite uses),
-//   - the demo API (demo/server/api.mjs: validates access tokens, GET /api/me returns the claims),
+//   - the local OpenID Provider (dev-provider/provider.mjs, the configuration the e2e suite uses),
+//   - the demo API (dev-provider/api.mjs: validates access tokens, GET /api/me returns the claims),
 //   - a static server for demo/app that serves the SDK build from /dist/ and the app's client
 //     configuration from /demo-config.json,
 // prints one URL to open and stops everything on Ctrl-C (SIGINT) or SIGTERM.
@@ -17,8 +17,8 @@ import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 
-import { startApi } from './api.mjs'
-import { DEFAULT_USERS, startProvider } from './provider.mjs'
+import { startApi } from '../../dev-provider/api.mjs'
+import { DEFAULT_USERS, startProvider } from '../../dev-provider/provider.mjs'
 import { startStatic } from './static.mjs'
 
 const HERE = path.dirname(fileURLToPath(import.meta.url))

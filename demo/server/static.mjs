@@ -18,7 +18,7 @@ import http from 'node:http'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-import { listen, sendJson, stopServer } from './util.mjs'
+import { listen, sendJson, stopServer } from '../../dev-provider/util.mjs'
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 

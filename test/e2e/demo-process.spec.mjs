@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url'
 
 import { expect, test } from '@playwright/test'
 
-import { startProvider } from '../../demo/server/provider.mjs'
+import { startProvider } from '../../dev-provider/provider.mjs'
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 const START = path.join(REPO_ROOT, 'demo', 'server', 'start.mjs')

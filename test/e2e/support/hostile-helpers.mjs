@@ -10,7 +10,7 @@ import { createHash, generateKeyPairSync, randomBytes, sign, X509Certificate } f
 import http from 'node:http'
 import http2 from 'node:http2'
 
-import { listen } from '../../../demo/server/util.mjs'
+import { listen } from '../../../dev-provider/util.mjs'
 
 export { call, snapshot, token } from './browser-helpers.mjs'
 export const statuses = (page) => page.evaluate(() => window.__snapshots.map((s) => s.status))

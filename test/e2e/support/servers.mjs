@@ -7,8 +7,8 @@
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-import { startApi, startEchoServer } from '../../../demo/server/api.mjs'
-import { startProvider } from '../../../demo/server/provider.mjs'
+import { startApi, startEchoServer } from '../../../dev-provider/api.mjs'
+import { startProvider } from '../../../dev-provider/provider.mjs'
 import { startStatic } from '../../../demo/server/static.mjs'
 
 const HERE = path.dirname(fileURLToPath(import.meta.url))
