@@ -1,5 +1,6 @@
 // Builds dist/: the ESM entries for bundlers (dependencies external), a standalone minified ESM
 // bundle with the dependencies inlined (for <script type="module"> or a CDN), and bundled .d.ts.
+// No source maps: they would point at src/, which the package does not ship (test/package checks).
 import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { gzipSync, brotliCompressSync } from 'node:zlib'
 import typescript from '@rollup/plugin-typescript'
@@ -11,7 +12,9 @@ import { dts } from 'rollup-plugin-dts'
 rmSync('dist', { recursive: true, force: true })
 
 const hasReact = existsSync('src/react/index.ts')
-const input = { index: 'src/index.ts', ...(hasReact ? { react: 'src/react/index.ts' } : {}) }
+// testing: Node-side helpers for an app's e2e tests (oauth-spa/testing); it loads the shipped
+// dev-provider/ at run time and shares no code with the browser entries.
+const input = { index: 'src/index.ts', ...(hasReact ? { react: 'src/react/index.ts' } : {}), testing: 'src/testing/index.ts' }
 const external = [/^oauth4webapi/, /^idb-keyval/, /^react(\/|$)/, /^react-dom(\/|$)/]
 const ts = () => typescript({ tsconfig: './tsconfig.json', declaration: false, declarationMap: false, include: ['src/**/*'] })
 
@@ -34,12 +37,12 @@ export default [
   {
     input,
     external,
-    output: { dir: 'dist', format: 'es', entryFileNames: '[name].js', chunkFileNames: 'shared-[hash].js', sourcemap: true },
+    output: { dir: 'dist', format: 'es', entryFileNames: '[name].js', chunkFileNames: 'shared-[hash].js', sourcemap: false },
     plugins: [ts()],
   },
   {
     input: { 'oauth-spa.standalone.min': 'src/index.ts' },
-    output: { dir: 'dist', format: 'es', entryFileNames: '[name].js', sourcemap: true },
+    output: { dir: 'dist', format: 'es', entryFileNames: '[name].js', sourcemap: false },
     plugins: [resolve({ browser: true }), ts(), terser({ format: { comments: false }, ecma: 2020, module: true }), reportSize()],
   },
   {

@@ -1,4 +1,5 @@
-// A local OpenID Provider (oidc-provider v9) for the demo and the end-to-end tests.
+// A local OpenID Provider (oidc-provider v9) for the demo, the end-to-end tests and
+// `npx oauth-spa dev-provider` (shipped with the package; oidc-provider and jose are optional peers).
 //
 // Everything listens on 127.0.0.1 only, loads nothing from the internet (the default
 // oidc-provider pages that pull web fonts are replaced), and counts what happens at the
@@ -144,6 +145,8 @@ function bump(object, key, by = 1) {
  *   ends the provider session and redirects; counted in `stats.customLogouts`
  * Client entries may also carry `grantTypes` (default both) and `clientSecret` (then the client must
  * authenticate at the token endpoint with client_secret_post: a confidential "web application" client).
+ * @param {boolean} [options.testLogin=false] a browser carrying the `oauth_spa_test_user` cookie
+ *   (set by `useTestUser` of oauth-spa/testing) signs in as that user without the form; development only
  */
 export async function startProvider(options = {}) {
   const {
@@ -166,6 +169,7 @@ export async function startProvider(options = {}) {
     defaultResourceFrom,
     customLogout,
     authorizationResponseIss = true,
+    testLogin = false,
   } = options
   if (!Array.isArray(clients) || clients.length === 0) throw new TypeError('startProvider: at least one client is required')
   const dpop = { enabled: true, requireNonce: false, ...dpopOptions }
@@ -213,6 +217,7 @@ export async function startProvider(options = {}) {
       redirect_uris: c.redirectUris,
       post_logout_redirect_uris: c.postLogoutRedirectUris ?? [],
       id_token_signed_response_alg: c.idTokenSigningAlg ?? 'RS256',
+      ...(c.dpopBoundAccessTokens ? { dpop_bound_access_tokens: true } : {}),
     })),
     clientBasedCORS(_ctx, origin, client) {
       return corsOrigins.get(client.clientId)?.has(origin) ?? false
@@ -400,7 +405,7 @@ export async function startProvider(options = {}) {
     }
   })
 
-  const interactions = createInteractionHandler({ provider, users, stats, log, findResource, resourceFromParams })
+  const interactions = createInteractionHandler({ provider, users, stats, log, findResource, resourceFromParams, testLogin })
   const callback = provider.callback()
   const allowedOrigin = (origin) => [...corsOrigins.values()].some((set) => set.has(origin))
   const faults = createFaults({ allowedOrigin, log })
@@ -671,7 +676,20 @@ function createFaults({ allowedOrigin, log }) {
   }
 }
 
-function createInteractionHandler({ provider, users, stats, log, findResource, resourceFromParams = () => undefined }) {
+export const TEST_LOGIN_COOKIE = 'oauth_spa_test_user'
+
+function testLoginUser(req, users) {
+  for (const part of String(req.headers.cookie ?? '').split(';')) {
+    const i = part.indexOf('=')
+    if (i !== -1 && part.slice(0, i).trim() === TEST_LOGIN_COOKIE) {
+      const name = decodeURIComponent(part.slice(i + 1).trim())
+      return [...users.values()].find((u) => u.username === name)
+    }
+  }
+  return undefined
+}
+
+function createInteractionHandler({ provider, users, stats, log, findResource, resourceFromParams = () => undefined, testLogin = false }) {
   return async function interactions(req, res) {
     res.setHeader('Cache-Control', 'no-store')
     res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'")
@@ -689,7 +707,15 @@ function createInteractionHandler({ provider, users, stats, log, findResource, r
 
     if (req.method === 'GET' && !action) {
       if (prompt.name === 'login') {
-        sendHtml(res, 200, loginPage({ uid, params, error: undefined }))
+        const testUser = testLogin ? testLoginUser(req, users) : undefined
+        if (testUser) {
+          stats.logins.ok += 1
+          log('interaction.test_login', { sub: testUser.sub })
+          const grantId = await grantRequested(provider, details, testUser.sub, findResource, resourceFromParams)
+          await provider.interactionFinished(req, res, { login: { accountId: testUser.sub }, consent: { grantId } }, { mergeWithLastSubmission: false })
+          return
+        }
+        sendHtml(res, 200, loginPage({ uid, params, error: undefined, users }))
         log('interaction.login_page', { clientId: params.client_id })
         return
       }
@@ -719,7 +745,7 @@ function createInteractionHandler({ provider, users, stats, log, findResource, r
       if (!user) {
         stats.logins.failed += 1
         log('interaction.login_failed')
-        sendHtml(res, 200, loginPage({ uid, params, error: 'Invalid username or password.', login }))
+        sendHtml(res, 200, loginPage({ uid, params, error: 'Invalid username or password.', login, users }))
         return
       }
       stats.logins.ok += 1
@@ -783,7 +809,7 @@ ${body}
 </html>`
 }
 
-function loginPage({ uid, params, error, login = '' }) {
+function loginPage({ uid, params, error, login = '', users }) {
   return page('Sign in', `
 <p>to continue to <strong id="client">${escapeHtml(params.client_id)}</strong></p>
 ${error ? `<p class="error" id="login-error" role="alert">${escapeHtml(error)}</p>` : ''}
@@ -797,7 +823,7 @@ ${error ? `<p class="error" id="login-error" role="alert">${escapeHtml(error)}</
 <form id="abort-form" method="post" action="/interaction/${escapeHtml(uid)}/abort">
   <button id="deny" type="submit">Cancel</button>
 </form>
-<p><small>Demo users: alice / wonderland, bob / builder</small></p>`)
+<p><small>Demo users: ${[...users.values()].map((u) => `${escapeHtml(u.username)} / ${escapeHtml(u.password)}`).join(', ')}</small></p>`)
 }
 
 async function logoutSource(ctx, form) {
