@@ -67,6 +67,10 @@ if (build) {
     const e2e = run('e2e', ['playwright', 'test', '-c', 'playwright.config.mjs'])
     if (!countPlaywright('test-results/e2e.json') && !e2e) failed++
   }
+  // The packed tarball: contents, publint, attw (issue 12 §4); then a fresh Vite + React + TS app
+  // outside the repo installs it, builds for production and signs in in Chromium (§3, issue 17 §2).
+  run('package', ['node', 'test/package/check-package.mjs'])
+  if (browser) run('fresh-app', ['node', 'test/package/fresh-app.mjs'])
 } else {
   failed++
 }
