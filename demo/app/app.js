@@ -236,6 +236,8 @@ const view = {
   refreshFp: undefined,
   accessFp: undefined,
   rtHistory: [],
+  /** set by the logout event (this tab's or another's), cleared by login */
+  loggedOut: false,
   discovery: undefined,
   loggingIn: false,
   lastRequest: undefined,
@@ -307,6 +309,16 @@ function logEvent(name, detail, kind = 'sdk') {
   while (log.children.length > 200) log.lastElementChild.remove()
 }
 
+/** A failed callback, said once: the code, then what the provider answered (if it did). */
+function callbackErrorText(error) {
+  if (error?.code === 'authorization_error' && error.error) {
+    const said = error.errorDescription ? `: “${error.errorDescription}”` : ''
+    const hint = error.error === 'access_denied' ? ' The sign-in was cancelled or refused at the provider; press Sign in to try again.' : ''
+    return `authorization_error: the provider answered ${error.error}${said}.${hint}`
+  }
+  return describeError(error)
+}
+
 function describeError(error) {
   if (!error) return ''
   const parts = [error.code ?? error.name, error.message]
@@ -317,6 +329,8 @@ function describeError(error) {
 for (const event of EVENTS) {
   auth.on(event, (payload) => {
     let detail = ''
+    if (event === 'login') view.loggedOut = false
+    if (event === 'logout') view.loggedOut = true
     if (event === 'login') detail = payload?.user?.sub ? `sub ${payload.user.sub}` : ''
     else if (event === 'token_refreshed') detail = `scope "${payload.scope}", expires ${time(payload.expiresAt)}`
     else if (payload?.error) detail = describeError(payload.error)
@@ -597,8 +611,8 @@ async function handleCallback() {
     panelState('panel-callback', 'done')
     history.replaceState(null, '', result.returnTo || '/')
   } catch (e) {
-    addCheck('result', false, `handleRedirectCallback() rejected with ${e?.code ?? e?.name}`)
-    const result$ = setText('callback-result', describeError(e))
+    addCheck('result', false, 'handleRedirectCallback() rejected: nothing was stored')
+    const result$ = setText('callback-result', callbackErrorText(e))
     result$.dataset.ok = 'false'
     result$.dataset.code = e?.code ?? ''
     panelState('panel-callback', 'error')
@@ -659,8 +673,15 @@ async function renderStorage(all) {
   const local = Object.keys(localStorage)
   const session = Object.keys(sessionStorage)
   const sdkSession = session.filter((k) => !k.startsWith('oauth-spa-demo:'))
+  const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`
+  const pending = local.filter((k) => /^oauth-spa:.*:pending:/.test(k))
+  const otherLocal = local.length - pending.length
+  const localText = local.length === 0
+    ? 'localStorage: 0 keys.'
+    : `localStorage: ${plural(local.length, 'key')}${pending.length ? `: ${pending.length === 1 ? 'the pending sign-in' : `${pending.length} pending sign-ins`} (${pending.map((k) => k.replace(/:pending:.*/, ':pending:<state>')).filter((k, i, all) => all.indexOf(k) === i).join(', ')}, gone when the callback completes)` : ''}${otherLocal ? `${pending.length ? ', and ' : ': '}${otherLocal} not of the SDK` : ''}.`
+  const signedOut = sdkSession.filter((k) => k.endsWith(':signed-out')).length
   setText('other-storage',
-    `localStorage: ${local.length} key(s). sessionStorage: ${sdkSession.length} key(s) of the SDK, ${session.length - sdkSession.length} of this demo (its settings and the last authorization URL, no token). Cookies of this origin: ${document.cookie ? document.cookie.split(';').length : 0}.`)
+    `${localText} sessionStorage: ${plural(sdkSession.length, 'key')} of the SDK${signedOut ? ' (the logout marker: the next sign-in asks for the form)' : ''}, ${session.length - sdkSession.length} of this demo (its settings and the last authorization URL, no token). Cookies of this origin: ${document.cookie ? document.cookie.split(';').length : 0}.`)
   $('other-storage').dataset.local = String(local.length)
   $('other-storage').dataset.sdkSession = String(sdkSession.length)
   panelState('panel-storage', 'done')
@@ -703,10 +724,8 @@ async function refreshView() {
   const fp = signedIn ? await fingerprint(refresh?.token) : undefined
   view.refreshFp = fp
   setText('rt-fingerprint', fp ?? '—')
-  if (fp && view.rtHistory.at(-1)?.fp !== fp) {
-    view.rtHistory.push({ fp, at: Date.now() })
-    renderHistory()
-  }
+  if (fp && view.rtHistory.at(-1)?.fp !== fp) view.rtHistory.push({ fp, at: Date.now() })
+  renderHistory()
   panelState('panel-refresh', view.rtHistory.length > 1 ? 'done' : 'idle')
 
   // DPoP
@@ -730,10 +749,17 @@ function setAllSecret(id, secret) {
   el.dataset.redacted = String(Boolean(secret) && !reveal)
 }
 
+/** What became of a refresh token: only the one in the store now is current. */
+function historyLabel(entry, i) {
+  if (i < view.rtHistory.length - 1) return h('span', { class: 'dead' }, ' rotated away')
+  if (entry.fp === view.refreshFp) return h('span', { class: 'live' }, ' current')
+  return h('span', { class: 'dead' }, view.loggedOut ? ' revoked and wiped at logout' : ' no longer in the store')
+}
+
 function renderHistory() {
   $('rt-history').replaceChildren(
     ...view.rtHistory.map((entry, i) =>
-      h('li', { dataset: { fp: entry.fp } }, h('code', {}, entry.fp), ' ', h('span', { class: 'muted' }, `${i === 0 ? 'first seen' : 'after refresh'} at ${time(entry.at)}`), i < view.rtHistory.length - 1 ? h('span', { class: 'dead' }, ' rotated away') : h('span', { class: 'live' }, ' current'))),
+      h('li', { dataset: { fp: entry.fp } }, h('code', {}, entry.fp), ' ', h('span', { class: 'muted' }, `${i === 0 ? 'first seen' : 'after refresh'} at ${time(entry.at)}`), historyLabel(entry, i))),
   )
 }
 
@@ -884,7 +910,7 @@ async function doLogout(localOnly) {
     await auth.logout(localOnly ? { localOnly: true } : {})
     if (localOnly) {
       sessionStorage.removeItem(DEMO_KEYS.logout)
-      result.textContent = 'Logged out of this app: every store is wiped and the refresh token revoked. The provider\'s own session is still there, so the next sign-in may not ask for a password.'
+      result.textContent = 'Logged out of this app: every store is wiped and the refresh token revoked. The provider\'s own session is still there, but the next sign-in asks for its form anyway: the SDK sends prompt=login after a logout.'
       result.dataset.done = 'local'
       panelState('panel-logout', 'done')
       await refreshView()
@@ -904,7 +930,7 @@ $('clear-log').addEventListener('click', () => $('event-log').replaceChildren())
 
 renderMode()
 renderSnapshot()
-void loadDiscovery()
+const discovered = loadDiscovery()
 
 const loggedOut = sessionStorage.getItem(DEMO_KEYS.logout)
 if (loggedOut && !callbackParams) {
@@ -918,4 +944,10 @@ if (loggedOut && !callbackParams) {
 
 if (callbackParams) await handleCallback()
 await refreshView()
+// A failed callback is the one thing to read on this page: bring it into view once the panels
+// above it (discovery loads on its own) have their final height.
+if ($('callback-result')?.dataset.ok === 'false') {
+  await discovered
+  $('callback-result').scrollIntoView({ block: 'center' })
+}
 document.body.dataset.ready = 'true'
