@@ -86,6 +86,8 @@ try {
   const bareDeps = ['oidc-provider', 'jose', 'react', 'browser-tabs-lock'].filter((d) => existsSync(path.join(bare, 'node_modules', d)))
   check('bare app: runtime dependencies only (no oidc-provider, jose, react)', bareDeps.length === 0, bareDeps.join(', '))
   const missingPeer = npx(['oauth-spa', 'dev-provider', '--client-id', 'x', '--redirect-uri', 'http://127.0.0.1:9/callback', '--port', '0'], bare)
+  const noClient = npx(['oauth-spa', 'dev-provider', '--redirect-uri', 'http://127.0.0.1:9/callback'], bare)
+  check('bare app: dev-provider without --client-id says so', !noClient.ok && noClient.out.includes('--client-id is required'), tail(noClient.out, 3))
   check('bare app: dev-provider without oidc-provider says what to install', !missingPeer.ok && missingPeer.code === 1 && missingPeer.out.includes('npm i -D oidc-provider jose'), tail(missingPeer.out, 4))
   console.log(`  (${elapsed()})`)
 
@@ -171,6 +173,24 @@ try {
   check('production page: no page error (the blank page was two Reacts)', viaForm.problems.length === 0, viaForm.problems.join('; '))
   const viaCookie = await signIn({ user: { username: 'bob' }, viaForm: false })
   check('oauth-spa/testing useTestUser: signed in as bob without the form', viaCookie.shown === 'Signed in as Bob Builder' && viaCookie.formPages.length === 0, viaCookie.error ?? `${viaCookie.shown}; form pages served: ${viaCookie.formPages.length}`)
+  // Without --test-login the cookie means nothing: the same cookie meets the provider's form.
+  const plain = await startCli(app, ['oauth-spa', 'dev-provider', '--client-id', 'fresh-app', '--redirect-uri', `${appOrigin}/callback`, '--port', '0', '--json'])
+  cleanup.push(() => plain.stop())
+  if (plain.info) {
+    const context = await browser.newContext()
+    await testing.useTestUser(context, { issuer: plain.info.issuer, user: 'alice' })
+    const page = await context.newPage()
+    const authorize = new URL('/auth', plain.info.issuer)
+    for (const [k, v] of Object.entries({ client_id: 'fresh-app', redirect_uri: `${appOrigin}/callback`, response_type: 'code', scope: 'openid', state: 'test-state', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' })) authorize.searchParams.set(k, v)
+    await page.goto(authorize.href)
+    const formShown = await page.locator('#login-form').isVisible()
+    await context.close()
+    check('without --test-login the cookie is ignored: the provider shows its form', formShown && new URL(page.url()).origin === plain.info.issuer, page.url())
+  } else {
+    check('without --test-login the cookie is ignored: the provider shows its form', false, plain.error)
+  }
+  await plain.stop()
+
   const stopped = await dev.stop()
   check('dev-provider stops on SIGTERM with exit code 0', stopped.code === 0, JSON.stringify(stopped))
   console.log(`  (${elapsed()})`)
