@@ -191,6 +191,18 @@ try {
   }
   await plain.stop()
 
+  // startDevProvider from oauth-spa/testing, in this process (as a Playwright globalSetup would)
+  let inProcess
+  try {
+    inProcess = await testing.startDevProvider({ clientId: 'fresh-app', redirectUri: `${appOrigin}/callback`, port: 0, api: true, apiPort: 0 })
+    const metadata = await (await fetch(`${inProcess.issuer}/.well-known/openid-configuration`)).json()
+    check('oauth-spa/testing startDevProvider: a provider with discovery, and its client options', metadata.issuer === inProcess.issuer && inProcess.clientOptions.resource === inProcess.api?.audience, inProcess.issuer)
+  } catch (err) {
+    check('oauth-spa/testing startDevProvider: a provider with discovery, and its client options', false, err.message)
+  } finally {
+    await inProcess?.close()
+  }
+
   const stopped = await dev.stop()
   check('dev-provider stops on SIGTERM with exit code 0', stopped.code === 0, JSON.stringify(stopped))
   console.log(`  (${elapsed()})`)
