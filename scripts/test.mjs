@@ -69,8 +69,8 @@ if (build) {
   }
   // The packed tarball: contents, publint, attw (issue 12 §4); then a fresh Vite + React + TS app
   // outside the repo installs it, builds for production and signs in in Chromium (§3, issue 17 §2).
-  run('package', ['node', 'test/package/check-package.mjs'])
-  if (browser) run('fresh-app', ['node', 'test/package/fresh-app.mjs'])
+  if (!run('package', ['node', 'test/package/check-package.mjs'])) failed++
+  if (browser && !run('fresh-app', ['node', 'test/package/fresh-app.mjs'])) failed++
 } else {
   failed++
 }
