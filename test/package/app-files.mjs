@@ -127,8 +127,8 @@ export async function setup(): Promise<{ dev: DevProvider; cookie: ReturnType<ty
 `,
 }
 
-/** The app's package.json; the tarball is added by the install command. */
-export function appPackageJson(versions) {
+/** The app's package.json. */
+export function appPackageJson(dependencies = {}, devDependencies = {}) {
   return `${JSON.stringify(
     {
       name: 'fresh-app',
@@ -136,6 +136,8 @@ export function appPackageJson(versions) {
       version: '0.0.0',
       type: 'module',
       scripts: { build: 'tsc -p tsconfig.json && vite build' },
+      dependencies,
+      devDependencies,
     },
     null,
     2,

@@ -9,7 +9,7 @@
 // install. Needs dist/ (npm run build). Prints "fresh-app: N passed, N failed"; exit 1 on failure.
 //
 //   node test/package/fresh-app.mjs [--keep]     --keep: leave the temporary folder for a look
-import { execFileSync } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import os from 'node:os'
@@ -27,17 +27,19 @@ const repoVersion = (name) => JSON.parse(readFileSync(path.join(REPO, 'node_modu
 // The app's dependencies: React and TypeScript as the repo pins them (so the npm cache has them),
 // Vite 8 with @vitejs/plugin-react (see /work/.library/env/machines/node.md), and the dev
 // provider's optional peers.
-const APP_DEV_DEPS = [
-  `react@${repoVersion('react')}`,
-  `react-dom@${repoVersion('react-dom')}`,
-  `@types/react@${repoVersion('@types/react')}`,
-  `@types/react-dom@${repoVersion('@types/react-dom')}`,
-  `typescript@${repoVersion('typescript')}`,
-  'vite@^8',
-  '@vitejs/plugin-react@^6',
-  `oidc-provider@${repoVersion('oidc-provider')}`,
-  `jose@${repoVersion('jose')}`,
-]
+const APP_DEPS = {
+  react: repoVersion('react'),
+  'react-dom': repoVersion('react-dom'),
+}
+const APP_DEV_DEPS = {
+  '@types/react': repoVersion('@types/react'),
+  '@types/react-dom': repoVersion('@types/react-dom'),
+  typescript: repoVersion('typescript'),
+  vite: '^8',
+  '@vitejs/plugin-react': '^6',
+  'oidc-provider': repoVersion('oidc-provider'),
+  jose: repoVersion('jose'),
+}
 const NPM_FLAGS = ['--prefer-offline', '--no-audit', '--no-fund', '--loglevel=warn']
 
 let passed = 0
@@ -50,14 +52,13 @@ function check(name, ok, detail = '') {
   console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? `: ${detail}` : ''}`)
   return ok
 }
+/** Runs npm; resolves `{ ok, out }` with stderr folded in: npm's warnings are part of what we check. */
 function npm(args, cwd) {
-  // stderr folded into the result: npm's warnings (install scripts, peers) are part of what we check
-  try {
-    const out = execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_update_notifier: 'false' } })
-    return { ok: true, out }
-  } catch (err) {
-    return { ok: false, out: `${err.stdout ?? ''}${err.stderr ?? ''}` }
-  }
+  return new Promise((resolve) => {
+    execFile('npm', args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { ...process.env, npm_config_update_notifier: 'false' } }, (err, stdout, stderr) => {
+      resolve({ ok: !err, out: `${stdout ?? ''}${stderr ?? ''}` })
+    })
+  })
 }
 function npx(args, cwd) {
   try {
@@ -76,11 +77,19 @@ try {
   const tarball = packTarball(REPO, root).file
   check('npm pack', existsSync(tarball), path.basename(tarball))
 
-  // 2. A bare app: only the SDK. No install script, no oidc-provider; the CLI asks for it.
+  // 2. A bare app with only the SDK, and the fresh Vite + React + TypeScript app: the two installs
+  // run at once. The bare app gets no install script and no oidc-provider; the CLI asks for it.
   const bare = path.join(root, 'bare')
   mkdirSync(bare)
   writeFileSync(path.join(bare, 'package.json'), appPackageJson())
-  const bareInstall = npm(['install', ...NPM_FLAGS, tarball], bare)
+  const app = path.join(root, 'app')
+  for (const [file, text] of Object.entries(APP_FILES)) {
+    mkdirSync(path.dirname(path.join(app, file)), { recursive: true })
+    writeFileSync(path.join(app, file), text)
+  }
+  // what `npm install <tarball>` and `npm i -D vite …` leave in package.json, installed in one go
+  writeFileSync(path.join(app, 'package.json'), appPackageJson({ ...APP_DEPS, 'oauth-spa': `file:${tarball}` }, APP_DEV_DEPS))
+  const [bareInstall, install] = await Promise.all([npm(['install', ...NPM_FLAGS, tarball], bare), npm(['install', ...NPM_FLAGS], app)])
   check('bare app: npm install <tarball>', bareInstall.ok, bareInstall.ok ? '' : tail(bareInstall.out))
   check('bare app: no install-script warning, no build at install', !/install-scripts|prepare|rollup: not found|browser-tabs-lock/i.test(bareInstall.out), tail(bareInstall.out, 5))
   const bareDeps = ['oidc-provider', 'jose', 'react', 'browser-tabs-lock'].filter((d) => existsSync(path.join(bare, 'node_modules', d)))
@@ -91,16 +100,9 @@ try {
   check('bare app: dev-provider without oidc-provider says what to install', !missingPeer.ok && missingPeer.code === 1 && missingPeer.out.includes('npm i -D oidc-provider jose'), tail(missingPeer.out, 4))
   console.log(`  (${elapsed()})`)
 
-  // 3. The fresh Vite + React + TypeScript app.
-  const app = path.join(root, 'app')
-  for (const [file, text] of Object.entries(APP_FILES)) {
-    mkdirSync(path.dirname(path.join(app, file)), { recursive: true })
-    writeFileSync(path.join(app, file), text)
-  }
-  writeFileSync(path.join(app, 'package.json'), appPackageJson())
-  const install = npm(['install', ...NPM_FLAGS, '--save-dev', ...APP_DEV_DEPS], app)
-  const installSdk = install.ok ? npm(['install', ...NPM_FLAGS, tarball], app) : install
-  if (!check('app: npm install vite react typescript … and the tarball', install.ok && installSdk.ok, install.ok && installSdk.ok ? '' : tail(`${install.out}\n${installSdk.out}`))) throw new Error('stop')
+  // 3. The fresh app.
+  if (!check('app: npm install (the tarball, react, vite, typescript, oidc-provider …)', install.ok && existsSync(path.join(app, 'node_modules', 'oauth-spa', 'package.json')), install.ok ? '' : tail(install.out))) throw new Error('stop')
+  check('app: no install-script warning', !/install-scripts|rollup: not found|browser-tabs-lock/i.test(install.out), tail(install.out, 5))
   check('app: one React (the SDK brings none of its own)', !existsSync(path.join(app, 'node_modules', 'oauth-spa', 'node_modules')), '')
   console.log(`  (${elapsed()})`)
 
