@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process'
 import { after, before, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 
-import { startProvider } from '../../demo/server/provider.mjs'
+import { startProvider } from '../../dev-provider/provider.mjs'
 import { diagnose, run } from '../../cli/doctor.mjs'
 
 const APP = 'http://127.0.0.1:5999' // the SPA's origin (nothing needs to listen there)

@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url'
 
 import { expect, test as base } from '@playwright/test'
 
-import { startApi } from '../../../demo/server/api.mjs'
-import { startProvider } from '../../../demo/server/provider.mjs'
+import { startApi } from '../../../dev-provider/api.mjs'
+import { startProvider } from '../../../dev-provider/provider.mjs'
 import { startStatic } from '../../../demo/server/static.mjs'
 
 const APP_ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'app')
