@@ -7,11 +7,13 @@
 //   node bench/run.mjs --quick      few repetitions, to check the harness (results not written)
 //   node bench/run.mjs --strict     exit 1 when a budget or goal fails
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 import { bytesAndKb, gitCommit, kb, mdTable, nodeEnvironment, num, passFail } from './lib.mjs'
 import { runBrowserBench } from './runtime/browser.mjs'
+import { runPeerBench, SDKS } from './runtime/peers.mjs'
 import { breakdown } from './size/breakdown.mjs'
 import { measureSizes } from './size/measure.mjs'
 
@@ -51,36 +53,52 @@ function sizeSection(size, core, floorBreakdown) {
   say()
   say(`Same four steps for every SDK (create the client, start login, handle the callback, get an access token), bundled by rollup ${size.tool.rollup} + @rollup/plugin-node-resolve ${size.tool['@rollup/plugin-node-resolve']} (browser) + @rollup/plugin-commonjs ${size.tool['@rollup/plugin-commonjs']} + replace(process.env.NODE_ENV="production") + terser ${size.tool.terser} (${JSON.stringify(size.tool.terserOptions)}); gzip level 9, brotli quality 11. Entries: bench/size/entries/.`)
   say()
-  const base = size.rows.find((r) => r.id === 'oauth-spa').total.gzip
+  const base = size.rows.find((r) => r.id === 'oauth-spa')
+  const apps = size.rows.filter((r) => r.id.startsWith('oauth-spa'))
+  say('The apps of issue 18. **Startup** = the entry chunk and its static imports (with `dpop: true`, plus the DPoP chunk: the first request needs a proof); **total** = every chunk the app can load, dynamic imports included; **+ refresh** = startup plus the chunk the first request after a reload with an expired token waits for. Each chunk is compressed on its own, as it is downloaded.')
+  say()
   say(
     mdTable(
-      ['Entry', 'Version', 'min', 'gzip', 'brotli', 'gzip vs oauth-spa'],
-      size.rows.map((r) => [
+      ['App', 'chunks', 'startup gzip', 'startup brotli', '+ refresh gzip', 'total gzip', 'total brotli', 'startup min', 'total min'],
+      apps.map((r) => [r.label, r.chunks, num(r.startup.gzip), num(r.startup.brotli), r.refreshChunks.length ? num(r.startupPlusRefresh.gzip) : '(no refresh chunk)', num(r.total.gzip), num(r.total.brotli), num(r.startup.min), num(r.total.min)]),
+      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    ),
+  )
+  say()
+  say('Budgets of issue 18 (gzip):')
+  say()
+  say(
+    mdTable(
+      ['Budget', 'Measured', 'Limit', 'Result'],
+      size.budgets.map((b) => [b.name + (b.detail ? ` (${b.detail})` : ''), bytesAndKb(b.value), bytesAndKb(Math.round(b.limit)), passFail(b.pass)]),
+      ['l', 'r', 'r', 'l'],
+    ),
+  )
+  say()
+  say('The peers beside them, doing the same four steps (a single chunk each unless noted, so startup = total), and the floor (the four steps written directly on oauth4webapi + idb-keyval):')
+  say()
+  say(
+    mdTable(
+      ['Entry', 'Version', 'min', 'gzip', 'brotli', 'startup gzip vs oauth-spa'],
+      size.rows.filter((r) => !r.id.startsWith('oauth-spa') || r.id === 'oauth-spa').map((r) => [
         r.label,
         r.version,
         num(r.total.min),
         num(r.total.gzip),
         num(r.total.brotli),
-        r.id === 'oauth-spa' ? '1.00×' : `${num(r.total.gzip / base, 2)}×`,
+        r.id === 'oauth-spa' ? '1.00×' : `${num(r.startup.gzip / base.startup.gzip, 2)}×`,
       ]),
       ['l', 'l', 'r', 'r', 'r', 'r'],
     ),
   )
   say()
-  say('Bytes; every bundle is a single chunk unless noted. ' + AUTH0_NOTE)
-  const split = size.rows.filter((r) => r.chunks > 1)
-  for (const r of split) say(`${r.label}: ${r.chunks} chunks; initial ${num(r.initial.gzip)} B gzip, all chunks ${num(r.total.gzip)} B gzip (the table shows all chunks).`)
+  say(AUTH0_NOTE)
+  const cached = size.rows.filter((r) => r.cached)
+  if (cached.length) say(`Reused from an earlier bundling with the same entry, bench/package-lock.json and tools (bench/.work/size/peer-sizes.json; \`BENCH_NO_CACHE=1\` rebuilds): ${cached.map((r) => `${r.label} (${r.cached})`).join(', ')}.`)
+  for (const r of size.rows.filter((x) => x.chunks > 1)) say(`${r.label}: ${r.chunks} chunks; startup ${r.startupChunks.join(', ')}${r.refreshChunks.length ? `; refresh ${r.refreshChunks.join(', ')}` : ''}.`)
   say()
   const c = size.context
-  say(`The budget asks for DPoP to be included, and the floor has none. The floor with DPoP (\`floor-dpop.js\`: the same steps plus a non-extractable key in idb-keyval, \`dpop_jkt\`, DPoP proofs on both grants with one nonce retry, and one DPoP-bound API call) is ${num(c.floorDpop)} B gzip: DPoP alone costs ${num(c.dpopCost)} B gzip. Under an 11 KB budget that leaves ${num(c.leftUnder11KB)} B gzip for everything the SDK adds beyond the protocol calls (option checks, typed errors and redaction, transactions, the session and its snapshot and events, cross-tab lock and channel, the IndexedDB stores and memory fallback, the fetch wrapper, logout with revocation, PAR); oauth-spa uses ${num(c.overFloorDpop)} B gzip over the floor with DPoP.`)
-  say()
-  say(
-    mdTable(
-      ['Budget', 'Measured', 'Limit', 'Result'],
-      size.budgets.map((b) => [b.name, bytesAndKb(b.value), bytesAndKb(Math.round(b.limit)), passFail(b.pass)]),
-      ['l', 'r', 'r', 'l'],
-    ),
-  )
+  say(`Floor ${num(c.floor)} B gzip, floor with DPoP ${num(c.floorDpop)} B gzip (DPoP alone ${num(c.dpopCost)} B); the oauth-spa startup chunk without DPoP is ${num(c.startupOverFloor)} B gzip over the floor.`)
   say()
   say(`Where the core entry's bytes come from (${core.note}; bundle ${num(core.bundle.min)} B min / ${num(core.bundle.gzip)} B gzip):`)
   say()
@@ -109,7 +127,7 @@ function runtimeSections(rt) {
   say()
 
   const h = rt.hotPath
-  say('## 2. Hot token path')
+  say('## 3. Hot token path (oauth-spa)')
   say()
   say(`\`await auth.getAccessToken()\` with a valid cached token, against \`await Promise.resolve(map.get(key))\` and a bare \`map.get(key)\` of the same string, in the same page: ${h.rounds} interleaved rounds of ${num(h.callsPerRound.getAccessToken)} calls per variant (bare Map.get: ${num(h.callsPerRound.mapGet)} per round, for timer resolution); medians.`)
   say()
@@ -131,7 +149,7 @@ function runtimeSections(rt) {
   say()
 
   const f = rt.fetchOverhead
-  say('## 3. Fetch wrapper overhead')
+  say('## 4. Fetch wrapper overhead (oauth-spa)')
   say()
   say(`${num(f.requests.authFetch)} sequential GET /api/me via \`auth.fetch\` and ${num(f.requests.plainFetch)} via plain \`fetch\` with the same \`Authorization: Bearer …\` header set by hand, in ${f.rounds} rounds of ${f.perRound} each, interleaved request by request (A B, B A, …); every body read. A round's figure is its mean time per request; the ratio is the median over the rounds of auth.fetch ÷ fetch.`)
   say()
@@ -159,7 +177,7 @@ function runtimeSections(rt) {
   }
 
   const c = rt.coldStart
-  say('## 4. Cold start')
+  say('## 5. Cold start against idb-keyval (oauth-spa)')
   say()
   say(`Page load (from navigation start) with a persisted session until \`getSnapshot().status === 'authenticated'\` (via subscribe), against the same page that only reads one value with idb-keyval; ${c.loads} loads each, interleaved, after warm-up loads; no HTTP cache (no-store). The issue names 20 loads; on this machine the p25–p75 spread of 20 loads is wider than the 5 ms goal, so the bench takes ${c.loads} and reports the same statistics.`)
   say()
@@ -178,7 +196,7 @@ function runtimeSections(rt) {
   say()
 
   const k = rt.coalescing
-  say('## 5. Refresh coalescing')
+  say('## 6. Refresh coalescing (oauth-spa)')
   say()
   say(`Pages open the client with refreshLeewaySeconds = TTL − ${k.freshSeconds} s, so a token is due ${k.freshSeconds} s after each refresh; after that wait, the calls start together at one wall-clock instant. Single refresh = \`getAccessToken({ forceRefresh: true })\` alone, median of ${k.singleRefreshRaw.length}: **${num(k.singleRefreshMedianMs, 1)} ms**. References, right after with the token fresh: the same requests through plain fetch (token set by hand) and through auth.fetch (no refresh needed). Every burst starts with the API's CORS preflight cached.`)
   say()
@@ -204,7 +222,7 @@ function runtimeSections(rt) {
   say()
 
   const m = rt.memory
-  say('## 6. Memory')
+  say('## 7. Memory (oauth-spa)')
   say()
   say(`One page, requests to ${m.endpoint}; JS heap measured by ${m.method}, before and after each phase; plain-fetch loops are the noise reference; ${rt.plan.memory.concurrency} requests in flight. The SDK phases run twice: growth that comes back when the same work is repeated is a leak, growth that does not is one-time (code compiled and caches filled on first use).`)
   say()
@@ -219,6 +237,59 @@ function runtimeSections(rt) {
   const verdict = m.leak ? 'GROWTH THAT REPEATS: likely a leak' : m.oneTimeGrowth ? 'one-time growth on first use, none when repeated: no leak' : 'no growth beyond noise'
   say(`Growth after ${num(rt.plan.memory.fetches)} auth.fetch + ${rt.plan.memory.refreshes} refresh cycles: ${num(m.growthAfterFetchesAndRefreshes / 1024, 1)} KB; when repeated: ${num(m.growthRepeated / 1024, 1)} KB. Noise = largest |growth| of the reference loops or of two idle measurements: ${num(m.noise / 1024, 1)} KB; "beyond noise" = growth above 3 × noise + 32 KB = ${num(m.threshold / 1024, 1)} KB. Result: **${verdict}** (${passFail(m.pass)}).`)
   say()
+}
+
+function peersSection(pr, loadNote) {
+  const s = pr.summary
+  const peers = SDKS.filter((x) => x !== 'oauth-spa')
+  say('## 2. Side by side with the peers at runtime')
+  say()
+  say(`oauth-spa ${s['oauth-spa'].version}, ${peers.map((p) => `${p} ${s[p].version}`).join(', ')}, each driven through its public API by a small page (bench/runtime/pages/peers/), against the same bundled provider (issuer \`http://127.0.0.1:<port>/\`, Auth0's /authorize and /oauth/token mapped onto its endpoints), the same API and the same Chromium (${pr.chromium}, flags of test/e2e/browser.mjs); per repetition each SDK gets a fresh browser context, the SDK order rotates (interleaved). ${pr.plan.reps} repetitions. Refresh tokens with rotation for all three; storage: oauth-spa IndexedDB (its default), oidc-client-ts localStorage (its default is sessionStorage, which other tabs do not share) with automaticSilentRenew off (a token past its expiry is renewed on demand: getUser → expired → signinSilent, which uses the refresh token), auth0-spa-js cacheLocation 'localstorage' with useRefreshTokens (its default, memory, loses the refresh token on reload and in other tabs). "After expiry" = the runner moves every page's Date.now() ${pr.skewMs / 1000} s forward (the access token lives ${pr.accessTokenTTL} s); provider and API keep the real time.`)
+  say()
+  say(loadNote)
+  say()
+  const ms = (x) => `${num(x.median, 0)} (${num(x.p25, 0)}–${num(x.p75, 0)})`
+  const overlap = (a, b) => !(a.p75 < b.p25 || b.p75 < a.p25)
+  const ratioCell = (key, p) => {
+    const a = s['oauth-spa'][key]
+    const b = s[p][key]
+    return `${num(b.median / a.median, 2)}×${overlap(a, b) ? ' (noisy: ranges overlap)' : ''}`
+  }
+  const hot = (x) => `${num(x.hot.ratioVsMapGet.median, 1)}× (${num(x.hot.nsPerCall.median / 1000, 1)} µs)`
+  const list = (a) => a.join(', ')
+  const rows = [
+    ['hot path: `await getAccessToken()` with a valid token, ÷ `await Promise.resolve(map.get())` (µs per call)', ...SDKS.map((x) => hot(s[x])), ...peers.map((p) => `${num(s[p].hot.ratioVsMapGet.median / s['oauth-spa'].hot.ratioVsMapGet.median, 2)}×`)],
+    ['cold start, signed out: page fetch → SDK ready, ms median (p25–p75)', ...SDKS.map((x) => ms(s[x].coldMs)), ...peers.map((p) => ratioCell('coldMs', p))],
+    ['callback → user (code grant done, token and user in hand), ms', ...SDKS.map((x) => ms(s[x].callbackMs)), ...peers.map((p) => ratioCell('callbackMs', p))],
+    ['reload → authenticated (access token in hand), ms', ...SDKS.map((x) => ms(s[x].reloadMs)), ...peers.map((p) => ratioCell('reloadMs', p))],
+    [`burst: ${pr.plan.burst} concurrent calls after expiry, 1 tab: refresh grants per rep`, ...SDKS.map((x) => list(s[x].burst.refreshGrantsPerRep)), '', ''],
+    ['burst: calls that failed per rep (invalid_grant at the provider)', ...SDKS.map((x) => `${list(s[x].burst.failedCallsPerRep)} (${list(s[x].burst.invalidGrantPerRep)})`), '', ''],
+    ['burst: sessions lost (no working token after the next expiry)', ...SDKS.map((x) => `${s[x].burst.sessionsLost} of ${pr.plan.reps}`), '', ''],
+    [`${pr.plan.tabs} tabs after expiry, one call each at the same instant: sessions lost`, ...SDKS.map((x) => `${s[x].tabs.sessionsLost} of ${pr.plan.reps}`), '', ''],
+    [`${pr.plan.tabs} tabs: refresh grants per rep (invalid_grant)`, ...SDKS.map((x) => `${list(s[x].tabs.refreshGrantsPerRep)} (${list(s[x].tabs.invalidGrantPerRep)})`), '', ''],
+  ]
+  say(mdTable(['Figure', ...SDKS, ...peers.map((p) => `${p} ÷ oauth-spa`)], rows, ['l', 'r', 'r', 'r', 'r', 'r']))
+  say()
+  say('Ratios > 1: the peer is slower (or, for the hot path, its call costs more Map lookups). Timings are medians over the repetitions (reloads: over all reloads), p25–p75 in brackets; "noisy" where the two p25–p75 ranges overlap, so the order of the two is not established by this run. Sessions lost: a tab that, after the race, cannot get an access token the API accepts.')
+  const errs = SDKS.filter((x) => s[x].pageErrors.length)
+  if (errs.length) say(`Page errors: ${errs.map((x) => `${x}: ${[...new Set(s[x].pageErrors)].slice(0, 3).join(' | ')}`).join('; ')}.`)
+  say()
+}
+
+/** Issue 18's goal: ahead of both peers on every figure (lower time, lower ratio, fewer sessions lost). */
+function peerVerdicts(s) {
+  const peers = SDKS.filter((x) => x !== 'oauth-spa')
+  const me = s['oauth-spa']
+  const ahead = (name, get) => [`side by side: ${name}, oauth-spa ahead of both`, peers.every((p) => get(me) < get(s[p]))]
+  const noWorse = (name, get) => [`side by side: ${name}, oauth-spa no worse than either`, peers.every((p) => get(me) <= get(s[p]))]
+  return [
+    ahead('hot path', (x) => x.hot.ratioVsMapGet.median),
+    ahead('cold start (median)', (x) => x.coldMs.median),
+    ahead('callback → user (median)', (x) => x.callbackMs.median),
+    ahead('reload → authenticated (median)', (x) => x.reloadMs.median),
+    noWorse('burst sessions lost', (x) => x.burst.sessionsLost),
+    noWorse('tabs sessions lost', (x) => x.tabs.sessionsLost),
+  ]
 }
 
 async function main() {
@@ -250,6 +321,13 @@ async function main() {
     results.size.floorBreakdown = { groups: floorBreakdown.groups, oauth4webapi: floorBreakdown.oauth4webapi }
     results.size.breakdown.beyondFloor = sizeSection(results.size, results.size.breakdown, floorBreakdown).extraBeyondFloor
   }
+  if (!only || only === 'runtime' || only === 'peers') {
+    progress('runtime, side by side: oauth-spa, oidc-client-ts, auth0-spa-js…')
+    const load = os.loadavg()
+    results.peers = await runPeerBench({ log: progress, quick })
+    results.peers.loadAverage = { before: load, after: os.loadavg() }
+    peersSection(results.peers, `Machine load while measuring: load average ${num(load[0], 1)} before and ${num(os.loadavg()[0], 1)} after, on ${os.cpus().length} CPUs shared with other jobs: the absolute times are slow and noisy; compare the ratios and the counts.`)
+  }
   if (!only || only === 'runtime') {
     progress('runtime: starting the provider, the API and Chromium…')
     results.runtime = await runBrowserBench({ log: progress, quick })
@@ -258,6 +336,7 @@ async function main() {
 
   const verdicts = [
     ...(results.size?.budgets ?? []).map((b) => [b.name, b.pass]),
+    ...(results.peers ? peerVerdicts(results.peers.summary) : []),
     ...(results.runtime
       ? [
           ['fetch wrapper ratio ≤ 1.05', results.runtime.fetchOverhead.pass],

@@ -11,7 +11,6 @@ const auth = createOAuthClient({
   redirectUri: `${location.origin}/callback`,
   resource: 'https://api.example.com',
   apiOrigins: ['https://api.example.com'],
-  dpop: true,
 })
 
 function App() {

@@ -1,5 +1,5 @@
 // oauth-spa: the four steps (create the client, start login, handle the callback, get an access token).
-// DPoP and cross-tab coordination are part of the core, so they are in this bundle too; dpop: true uses them.
+// With dpop: true, see oauth-spa-dpop.js.
 import { createOAuthClient } from '../../../dist/index.js'
 
 const auth = createOAuthClient({
@@ -8,7 +8,6 @@ const auth = createOAuthClient({
   redirectUri: `${location.origin}/callback`,
   resource: 'https://api.example.com',
   apiOrigins: ['https://api.example.com'],
-  dpop: true,
 })
 
 async function main() {
