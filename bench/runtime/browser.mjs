@@ -28,7 +28,8 @@ export { CHROMIUM_ARGS }
 export function plan(quick) {
   return quick
     ? { hot: { n: 100_000, rounds: 3, mapGetMultiplier: 20 }, fetch: { rounds: 4, perRound: 25, warmup: 10, cpuCalls: 2_000, cpuRounds: 3 }, cold: { loads: 5, warmup: 1 }, coalesce: { reps: 2, count: 100, tabs: 4, singleRefreshes: 3 }, memory: { fetches: 1_000, refreshes: 20, concurrency: 10 } }
-    : { hot: { n: 100_000, rounds: 7, mapGetMultiplier: 20 }, fetch: { rounds: 20, perRound: 100, warmup: 50, cpuCalls: 10_000, cpuRounds: 7 }, cold: { loads: 60, warmup: 3 }, coalesce: { reps: 5, count: 100, tabs: 4, singleRefreshes: 10 }, memory: { fetches: 10_000, refreshes: 200, concurrency: 10 } }
+    : // Sized to keep the whole `npm run bench` near 10 minutes on a loaded 2-core machine, next to the side-by-side run.
+      { hot: { n: 50_000, rounds: 5, mapGetMultiplier: 20 }, fetch: { rounds: 10, perRound: 50, warmup: 20, cpuCalls: 5_000, cpuRounds: 5 }, cold: { loads: 20, warmup: 2 }, coalesce: { reps: 3, count: 100, tabs: 4, singleRefreshes: 5 }, memory: { fetches: 3_000, refreshes: 60, concurrency: 10 } }
 }
 
 export async function startStack() {
