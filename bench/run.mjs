@@ -2,8 +2,10 @@
 // `npm run bench` (after `npm run build`): bytes shipped beside the peer SDKs, then the runtime
 // figures in headless Chromium. Prints Markdown tables and writes bench/results/latest.{json,md}.
 //
-//   node bench/run.mjs              everything (a few minutes on 2 cores)
-//   node bench/run.mjs --only=size  or --only=runtime
+//   node bench/run.mjs              bytes + runtime side by side with the peers (~10 min on a loaded 2-core machine)
+//   node bench/run.mjs --all        plus the oauth-spa-only runtime sections 3–7 (another 7+ min)
+//   node bench/run.mjs --breakdown  plus where the core's bytes come from (rebuilds from src/)
+//   node bench/run.mjs --only=size  or --only=runtime (side by side + 3–7) or --only=peers
 //   node bench/run.mjs --quick      few repetitions, to check the harness (results not written)
 //   node bench/run.mjs --strict     exit 1 when a budget or goal fails
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
@@ -34,6 +36,10 @@ const args = new Set(process.argv.slice(2))
 const only = [...args].find((a) => a.startsWith('--only='))?.slice('--only='.length)
 const quick = args.has('--quick')
 const strict = args.has('--strict')
+// The per-file attribution rebuilds from src/ with TypeScript: minutes on a loaded machine, so on request.
+const withBreakdown = args.has('--breakdown')
+// The oauth-spa-only runtime sections (3–7) take another 7 minutes or more on a loaded 2-core machine.
+const all = args.has('--all')
 const write = !quick && !args.has('--no-write') && !only
 
 const AUTH0_NOTE =
@@ -100,6 +106,11 @@ function sizeSection(size, core, floorBreakdown) {
   const c = size.context
   say(`Floor ${num(c.floor)} B gzip, floor with DPoP ${num(c.floorDpop)} B gzip (DPoP alone ${num(c.dpopCost)} B); the oauth-spa startup chunk without DPoP is ${num(c.startupOverFloor)} B gzip over the floor.`)
   say()
+  if (!core) {
+    say('(Where the bytes come from, per source file and per oauth4webapi declaration: `node bench/run.mjs --only=size --breakdown`.)')
+    say()
+    return {}
+  }
   say(`Where the core entry's bytes come from (${core.note}; bundle ${num(core.bundle.min)} B min / ${num(core.bundle.gzip)} B gzip):`)
   say()
   say(mdTable(['Package', 'min', 'gzip (est.)', 'share'], core.groups.map((g) => [g.group, num(g.min), num(g.gzipEstimate), `${num((100 * g.min) / core.bundle.min, 1)}%`]), ['l', 'r', 'r', 'r']))
@@ -265,12 +276,12 @@ function peersSection(pr, loadNote) {
     [`burst: ${pr.plan.burst} concurrent calls after expiry, 1 tab: refresh grants per rep`, ...SDKS.map((x) => list(s[x].burst.refreshGrantsPerRep)), '', ''],
     ['burst: calls that failed per rep (invalid_grant at the provider)', ...SDKS.map((x) => `${list(s[x].burst.failedCallsPerRep)} (${list(s[x].burst.invalidGrantPerRep)})`), '', ''],
     ['burst: sessions lost (no working token after the next expiry)', ...SDKS.map((x) => `${s[x].burst.sessionsLost} of ${pr.plan.reps}`), '', ''],
-    [`${pr.plan.tabs} tabs after expiry, one call each at the same instant: sessions lost`, ...SDKS.map((x) => `${s[x].tabs.sessionsLost} of ${pr.plan.reps}`), '', ''],
+    [`${pr.plan.tabs} tabs after expiry, one call each at the same instant: sessions lost (at the next expiry)`, ...SDKS.map((x) => `${s[x].tabs.sessionsLost} of ${pr.plan.reps}`), '', ''],
     [`${pr.plan.tabs} tabs: refresh grants per rep (invalid_grant)`, ...SDKS.map((x) => `${list(s[x].tabs.refreshGrantsPerRep)} (${list(s[x].tabs.invalidGrantPerRep)})`), '', ''],
   ]
   say(mdTable(['Figure', ...SDKS, ...peers.map((p) => `${p} ÷ oauth-spa`)], rows, ['l', 'r', 'r', 'r', 'r', 'r']))
   say()
-  say('Ratios > 1: the peer is slower (or, for the hot path, its call costs more Map lookups). Timings are medians over the repetitions (reloads: over all reloads), p25–p75 in brackets; "noisy" where the two p25–p75 ranges overlap, so the order of the two is not established by this run. Sessions lost: a tab that, after the race, cannot get an access token the API accepts.')
+  say('Ratios > 1: the peer is slower (or, for the hot path, its call costs more Map lookups). Timings are medians over the repetitions (reloads: over all reloads), p25–p75 in brackets; "noisy" where the two p25–p75 ranges overlap, so the order of the two is not established by this run. Sessions lost: after the race, the clock moves past the expiry once more and the tab (each tab in turn) cannot get an access token the API accepts.')
   const errs = SDKS.filter((x) => s[x].pageErrors.length)
   if (errs.length) say(`Page errors: ${errs.map((x) => `${x}: ${[...new Set(s[x].pageErrors)].slice(0, 3).join(' | ')}`).join('; ')}.`)
   say()
@@ -315,11 +326,15 @@ async function main() {
   if (!only || only === 'size') {
     progress('size: bundling the entries…')
     results.size = await measureSizes({ log: progress })
-    progress('size: attributing the core bundle…')
-    results.size.breakdown = await breakdown('oauth-spa.js', { fromSrc: true })
-    const floorBreakdown = await breakdown('floor-dpop.js', { fromSrc: false })
-    results.size.floorBreakdown = { groups: floorBreakdown.groups, oauth4webapi: floorBreakdown.oauth4webapi }
-    results.size.breakdown.beyondFloor = sizeSection(results.size, results.size.breakdown, floorBreakdown).extraBeyondFloor
+    if (withBreakdown) {
+      progress('size: attributing the core bundle…')
+      results.size.breakdown = await breakdown('oauth-spa.js', { fromSrc: true })
+      const floorBreakdown = await breakdown('floor-dpop.js', { fromSrc: false })
+      results.size.floorBreakdown = { groups: floorBreakdown.groups, oauth4webapi: floorBreakdown.oauth4webapi }
+      results.size.breakdown.beyondFloor = sizeSection(results.size, results.size.breakdown, floorBreakdown).extraBeyondFloor
+    } else {
+      sizeSection(results.size)
+    }
   }
   if (!only || only === 'runtime' || only === 'peers') {
     progress('runtime, side by side: oauth-spa, oidc-client-ts, auth0-spa-js…')
@@ -328,7 +343,7 @@ async function main() {
     results.peers.loadAverage = { before: load, after: os.loadavg() }
     peersSection(results.peers, `Machine load while measuring: load average ${num(load[0], 1)} before and ${num(os.loadavg()[0], 1)} after, on ${os.cpus().length} CPUs shared with other jobs: the absolute times are slow and noisy; compare the ratios and the counts.`)
   }
-  if (!only || only === 'runtime') {
+  if ((!only && all) || only === 'runtime') {
     progress('runtime: starting the provider, the API and Chromium…')
     results.runtime = await runBrowserBench({ log: progress, quick })
     runtimeSections(results.runtime)
