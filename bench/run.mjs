@@ -266,10 +266,10 @@ function peersSection(pr, loadNote) {
     const b = s[p][key]
     return `${num(b.median / a.median, 2)}×${overlap(a, b) ? ' (noisy: ranges overlap)' : ''}`
   }
-  const hot = (x) => `${num(x.hot.ratioVsMapGet.median, 1)}× (${num(x.hot.nsPerCall.median / 1000, 1)} µs)`
+  const hot = (x) => `${num(x.hot.bestRatio, 1)}× (${num(x.hot.bestNsPerCall.getAccessToken, 0)} ns; median round ${num(x.hot.ratioVsMapGet.median, 0)}×)`
   const list = (a) => a.join(', ')
   const rows = [
-    ['hot path: `await getAccessToken()` with a valid token, ÷ `await Promise.resolve(map.get())` (µs per call)', ...SDKS.map((x) => hot(s[x])), ...peers.map((p) => `${num(s[p].hot.ratioVsMapGet.median / s['oauth-spa'].hot.ratioVsMapGet.median, 2)}×`)],
+    [`hot path: \`await getAccessToken()\` with a valid token ÷ \`await Promise.resolve(map.get())\`, best of ${pr.plan.hot.rounds * pr.plan.reps} rounds of ${num(pr.plan.hot.n)} calls (Map: ${num(pr.plan.hot.n * pr.plan.hot.mapGetMultiplier)}) (ns per call)`, ...SDKS.map((x) => hot(s[x])), ...peers.map((p) => `${num(s[p].hot.bestRatio / s['oauth-spa'].hot.bestRatio, 2)}×`)],
     ['cold start, signed out: page fetch → SDK ready, ms median (p25–p75)', ...SDKS.map((x) => ms(s[x].coldMs)), ...peers.map((p) => ratioCell('coldMs', p))],
     ['callback → user (code grant done, token and user in hand), ms', ...SDKS.map((x) => ms(s[x].callbackMs)), ...peers.map((p) => ratioCell('callbackMs', p))],
     ['reload → authenticated (access token in hand), ms', ...SDKS.map((x) => ms(s[x].reloadMs)), ...peers.map((p) => ratioCell('reloadMs', p))],
@@ -281,7 +281,7 @@ function peersSection(pr, loadNote) {
   ]
   say(mdTable(['Figure', ...SDKS, ...peers.map((p) => `${p} ÷ oauth-spa`)], rows, ['l', 'r', 'r', 'r', 'r', 'r']))
   say()
-  say('Ratios > 1: the peer is slower (or, for the hot path, its call costs more Map lookups). Timings are medians over the repetitions (reloads: over all reloads), p25–p75 in brackets; "noisy" where the two p25–p75 ranges overlap, so the order of the two is not established by this run. Sessions lost: after the race, the clock moves past the expiry once more and the tab (each tab in turn) cannot get an access token the API accepts.')
+  say('Ratios > 1: the peer is slower (for the hot path: its call costs more awaited Map lookups; the best round per variant is the figure, because on this loaded machine a long round is descheduled more often than a short one and a median would be biased against the slower variant; the median per-round ratio is shown beside it). Timings are medians over the repetitions (reloads: over all reloads), p25–p75 in brackets; "noisy" where the two p25–p75 ranges overlap, so the order of the two is not established by this run. Sessions lost: after the race, the clock moves past the expiry once more and the tab (each tab in turn) cannot get an access token the API accepts.')
   const errs = SDKS.filter((x) => s[x].pageErrors.length)
   if (errs.length) say(`Page errors: ${errs.map((x) => `${x}: ${[...new Set(s[x].pageErrors)].slice(0, 3).join(' | ')}`).join('; ')}.`)
   say()
@@ -294,7 +294,7 @@ function peerVerdicts(s) {
   const ahead = (name, get) => [`side by side: ${name}, oauth-spa ahead of both`, peers.every((p) => get(me) < get(s[p]))]
   const noWorse = (name, get) => [`side by side: ${name}, oauth-spa no worse than either`, peers.every((p) => get(me) <= get(s[p]))]
   return [
-    ahead('hot path', (x) => x.hot.ratioVsMapGet.median),
+    ahead('hot path (best round)', (x) => x.hot.bestRatio),
     ahead('cold start (median)', (x) => x.coldMs.median),
     ahead('callback → user (median)', (x) => x.callbackMs.median),
     ahead('reload → authenticated (median)', (x) => x.reloadMs.median),
