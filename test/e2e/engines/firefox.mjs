@@ -29,6 +29,11 @@ const PREFS = {
   'toolkit.telemetry.enabled': false,
   'datareporting.policy.dataSubmissionEnabled': false,
   'browser.shell.checkDefaultBrowser': false,
+  // Background tabs keep their timers, as Playwright's Chromium flags do
+  // (--disable-background-timer-throttling): two-tab tests start their calls on a timer.
+  'dom.min_background_timeout_value': 4,
+  'dom.min_background_timeout_value_without_budget_throttling': 4,
+  'dom.timeout.enable_budget_timer_throttling': false,
 }
 
 function wrapPage(page) {

@@ -26,7 +26,7 @@ export function assertMatch(actual, expected, message) {
     if (Array.isArray(e)) return Array.isArray(a) ? e.map((x, i) => pick(a[i], x)) : a
     return Object.fromEntries(Object.keys(e).map((k) => [k, pick(a[k], e[k])]))
   }
-  assert.deepStrictEqual(pick(actual, expected), expected, message)
+  assert.deepStrictEqual(pick(actual, expected), expected, message ?? `got ${JSON.stringify(actual)}`)
 }
 
 export async function waitForApp(page) {
