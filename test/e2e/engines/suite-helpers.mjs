@@ -111,6 +111,11 @@ export async function confirmProviderLogout(page, servers) {
   await waitForStatus(page, 'unauthenticated')
 }
 
+/** `auth.getAccessToken()` with no argument at all, as plain data (`{ ok, token }` or `{ ok: false, error }`). */
+export function accessToken(page) {
+  return page.evaluate(() => window.e2e.token())
+}
+
 /** Names of every secret (and its first 24 characters) found in `haystack` (any JSON-able value). */
 export function leaked(secrets, haystack) {
   const text = JSON.stringify(haystack)
