@@ -12,7 +12,9 @@ export default defineConfig({
   testDir: 'test/e2e',
   testMatch: ['**/*.spec.mjs', '**/*.spec.ts'],
   // The shared engine suite (chromium, firefox, webkit) has its own runner: test/e2e/engines/run.mjs.
-  testIgnore: ['engines/**'],
+  // (A RegExp on the path: a glob like 'engines/**' also matches a checkout that lives in a
+  // folder named "engines", and then every spec is ignored.)
+  testIgnore: [/test[\\/]e2e[\\/]engines[\\/]/],
   outputDir,
   fullyParallel: false,
   // One worker by default: several specs measure timing (token expiry, two tabs racing) on a

@@ -112,7 +112,7 @@ export async function confirmProviderLogout(page, servers) {
 }
 
 /** `auth.getAccessToken()` with no argument at all, as plain data (`{ ok, token }` or `{ ok: false, error }`). */
-export function accessToken(page) {
+export function currentToken(page) {
   return page.evaluate(() => window.e2e.token())
 }
 

@@ -17,7 +17,7 @@ import { startE2EServers } from '../support/servers.mjs'
 import { refresh } from '../support/node-client.mjs'
 import { DB_NAME, call, dumpIndexedDb, events, snapshot, tokenStoreRecords, tokenValues, waitUntilExpiring, webStorage } from '../support/browser-helpers.mjs'
 import {
-  accessToken,
+  currentToken,
   appWithoutIndexedDb,
   assertMatch,
   confirmProviderLogout,
@@ -133,7 +133,7 @@ test(name('2. tokens live in separate IndexedDB stores and nowhere else (no loca
     assert.equal(accessToken.split('.').length, 3)
     assert.ok(typeof refreshToken === 'string' && refreshToken.length > 20)
     assert.equal(decodeJwt(idToken).sub, 'alice')
-    const handedOut = await accessToken(page)
+    const handedOut = await currentToken(page)
     assert.ok(handedOut.ok && handedOut.token === accessToken, 'getAccessToken() differs from the stored access token')
 
     const home = { [accessToken]: 'access_tokens', [refreshToken]: 'refresh_tokens', [idToken]: 'id_tokens' }
@@ -259,8 +259,8 @@ test(name('6. two tabs call auth.fetch at the same time after expiry: exactly on
     assert.deepEqual(provider.stats.grants, { refresh_token: 1 })
     assert.deepEqual(provider.stats.errors, {})
     assert.deepEqual(api.stats.unauthorized, {})
-    const ta = await accessToken(page)
-    const tb = await accessToken(tabB)
+    const ta = await currentToken(page)
+    const tb = await currentToken(tabB)
     assert.ok(ta.ok && tb.ok && ta.token === tb.token, 'the tabs hold different access tokens')
     assert.ok(ta.token !== before.accessToken, 'the access token was not refreshed')
   }))
@@ -352,7 +352,7 @@ test(name('8. logout in tab A: the refresh token is revoked, the stores are empt
     await waitForStatus(tabB, 'unauthenticated')
     assert.deepEqual(await tokenStoreRecords(tabB), EMPTY_STORES)
     assert.ok((await events(tabB, 'logout')).length >= 1)
-    assertMatch(await accessToken(tabB), { ok: false, error: { code: 'login_required' } })
+    assertMatch(await currentToken(tabB), { ok: false, error: { code: 'login_required' } })
     api.stats.reset()
     const me = await call(tabB, `${api.url}/api/me`)
     if (me.ok) assert.deepEqual([me.status, api.stats.schemes], [401, ['none']])
@@ -373,7 +373,7 @@ test(name("9. storage: 'memory': sign-in and auth.fetch work, no token in Indexe
     await page.reload()
     await waitForApp(page)
     await waitForStatus(page, 'unauthenticated')
-    assertMatch(await accessToken(page), { ok: false, error: { code: 'login_required' } })
+    assertMatch(await currentToken(page), { ok: false, error: { code: 'login_required' } })
   }))
 
 for (const variant of ['missing', 'open-throws']) {
@@ -405,7 +405,7 @@ for (const variant of ['missing', 'open-throws']) {
         await page.reload()
         await waitForApp(page)
         await waitForStatus(page, 'unauthenticated')
-        assertMatch(await accessToken(page), { ok: false, error: { code: 'login_required' } })
+        assertMatch(await currentToken(page), { ok: false, error: { code: 'login_required' } })
       })
     } finally {
       await app.cleanup()
