@@ -128,12 +128,15 @@ if (build) {
       return
     }
     console.log(`\nChromium: ${browser}`)
+    const before = failed
     const ok = await runConcurrent('e2e', npx, ['playwright', 'test', '-c', 'playwright.config.mjs'])
-    if (!countPlaywright('test-results/e2e.json') && !ok) failed++
+    // A run that failed without a failing test in its report (no tests found, a crash) is one failure.
+    if ((!countPlaywright('test-results/e2e.json') || failed === before) && !ok) failed++
   }
   const engines = async () => {
+    const before = failed
     const ok = await runConcurrent('e2e-engines', process.execPath, ['test/e2e/engines/run.mjs'])
-    if (!countEngines('test-results/engines.json') && !ok) failed++
+    if ((!countEngines('test-results/engines.json') || failed === before) && !ok) failed++
   }
   if (process.env.E2E_ENGINES_SERIAL === '1') {
     await playwright()
