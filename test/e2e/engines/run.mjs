@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Runs the shared engine suite (suite.mjs) in each engine, one node --test process per engine,
-// and ends with one line per engine, `e2e[firefox]: N passed, N failed`.
+// Runs the shared engine suite (suite.mjs) in each engine, plus that engine's own test files
+// (`<engine>-*.mjs` using node:test), one node --test process per engine, and ends with one
+// line per engine, `e2e[firefox]: N passed, N failed`.
 //
 //   node test/e2e/engines/run.mjs                     every engine with a driver module here
 //   node test/e2e/engines/run.mjs firefox webkit      those engines
@@ -14,7 +15,7 @@
 // caller already did (OAUTH_SPA_E2E_WARNED=1). Skipped or cancelled tests count as failed.
 // Needs the SDK build (dist/): run `npm run build` first.
 import { spawn } from 'node:child_process'
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -45,6 +46,18 @@ if (!existsSync(path.join(ROOT, 'dist', 'oauth-spa.standalone.min.js'))) {
   process.exit(1)
 }
 
+/**
+ * The shared suite, then the engine's own test files: `<engine>-*.mjs` here that use node's test
+ * runner (e.g. webkit-smoke.mjs, webkit-persistent.mjs, webkit-no-web-locks.mjs). One browser at a time.
+ */
+function testFiles(engine) {
+  const own = readdirSync(HERE)
+    .filter((f) => f.startsWith(`${engine}-`) && f.endsWith('.mjs'))
+    .filter((f) => /from ['"]node:test['"]/.test(readFileSync(path.join(HERE, f), 'utf8')))
+    .sort()
+  return [path.join(HERE, 'suite.mjs'), ...own.map((f) => path.join(HERE, f))]
+}
+
 let warned = process.env.OAUTH_SPA_E2E_WARNED === '1'
 const children = new Set()
 
@@ -52,7 +65,7 @@ const children = new Set()
 function runEngine(engine) {
   const started = Date.now()
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--test', '--test-reporter=spec', ...nodeTestArgs, path.join(HERE, 'suite.mjs')], {
+    const child = spawn(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=1', ...nodeTestArgs, ...testFiles(engine)], {
       cwd: ROOT,
       env: { ...process.env, E2E_ENGINE: engine, FORCE_COLOR: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],

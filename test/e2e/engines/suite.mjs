@@ -168,10 +168,8 @@ test(name('3. a reload restores the session from IndexedDB without a token reque
     assert.deepEqual(provider.stats.grants, {})
   }))
 
-// An engine whose driver cannot keep a profile on disk says so (`capabilities.profileDir: false`);
-// WebKitWebDriver sessions keep website data in memory only (webkit.mjs refuses profileDir), so
-// WebKit's on-disk case runs outside this suite (see docs/browser-support.md).
-const onDiskProfile = driver.capabilities?.profileDir ?? ENGINE !== 'webkit'
+// An engine whose driver cannot keep a profile on disk says so (`capabilities.profileDir: false`).
+const onDiskProfile = driver.capabilities?.profileDir ?? true
 if (onDiskProfile) test(name('4. the browser closed and launched again on the same on-disk profile: the session comes back without a token request'), { timeout: TIMEOUT }, async () => {
   const profileDir = await mkdtemp(path.join(os.tmpdir(), `oauth-spa-${ENGINE}-profile-`))
   const servers = await startE2EServers({})
