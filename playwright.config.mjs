@@ -11,9 +11,15 @@ const jsonReport = process.env.E2E_JSON_REPORT ?? 'test-results/e2e.json'
 export default defineConfig({
   testDir: 'test/e2e',
   testMatch: ['**/*.spec.mjs', '**/*.spec.ts'],
+  // The shared engine suite (chromium, firefox, webkit) has its own runner: test/e2e/engines/run.mjs.
+  // (A RegExp on the path: a glob like 'engines/**' also matches a checkout that lives in a
+  // folder named "engines", and then every spec is ignored.)
+  testIgnore: [/test[\\/]e2e[\\/]engines[\\/]/],
   outputDir,
   fullyParallel: false,
-  workers: 1,
+  // One worker by default: several specs measure timing (token expiry, two tabs racing) on a
+  // 2-core machine. E2E_WORKERS=2 runs two (each test starts its own servers on free ports).
+  workers: Number(process.env.E2E_WORKERS ?? 1),
   retries: 0,
   forbidOnly: Boolean(process.env.CI),
   timeout: 60_000,

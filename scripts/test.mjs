@@ -1,15 +1,23 @@
 #!/usr/bin/env node
-// `npm test`: type-check, build, unit tests (vitest + happy-dom), then the end-to-end suite in
-// real Chromium against a real OpenID Provider and API (Playwright). Prints one summary line
-// "tests: N passed, N failed" at the end and exits non-zero if anything failed.
-import { spawnSync } from 'node:child_process'
+// `npm test`: lockfile check, type-check, build (once), unit tests (vitest + happy-dom), then at
+// the same time: the Chromium end-to-end suite (Playwright, test/e2e/*.spec.mjs) and the shared
+// engine suite in every engine (test/e2e/engines/run.mjs: chromium, firefox, webkit), all
+// against a real OpenID Provider and API on 127.0.0.1. Prints one line per engine suite,
+// `e2e[firefox]: N passed, N failed`, and ends with the one total line
+// "tests: N passed, N failed"; exits non-zero if anything failed.
+//
+// E2E_ENGINES_SERIAL=1 runs the engine suites after Playwright instead of beside it.
+import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { findChromium } from '../test/e2e/browser.mjs'
 
 const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx'
+const PROVIDER_WARNING = /^oidc-provider WARNING: Unsupported runtime/
 const steps = []
+const lines = []
 let passed = 0
 let failed = 0
+let warned = false
 
 function run(name, args) {
   console.log(`\n=== ${name}: ${args.join(' ')}`)
@@ -20,29 +28,83 @@ function run(name, args) {
   return ok
 }
 
+/**
+ * Runs a step beside others: its output is streamed line by line (prefixed when `prefix` is
+ * given), with the oidc-provider runtime warning shown once for the whole run.
+ */
+function runConcurrent(name, command, args, { prefix = '', env = {} } = {}) {
+  console.log(`\n=== ${name}: ${[command, ...args].join(' ')} (started)`)
+  const started = Date.now()
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OAUTH_SPA_E2E_WARNED: '1', ...env } })
+    const onLine = (line) => {
+      if (PROVIDER_WARNING.test(line)) {
+        if (!warned) console.log(line)
+        warned = true
+        return
+      }
+      console.log(`${prefix}${line}`)
+    }
+    for (const stream of [child.stdout, child.stderr]) {
+      let rest = ''
+      stream.setEncoding('utf8')
+      stream.on('data', (chunk) => {
+        const parts = (rest + chunk).split('\n')
+        rest = parts.pop()
+        parts.forEach(onLine)
+      })
+      stream.on('end', () => rest && onLine(rest))
+    }
+    child.on('close', (code) => {
+      const ok = code === 0
+      const seconds = ((Date.now() - started) / 1000).toFixed(1)
+      steps.push({ name, ok, seconds })
+      console.log(`=== ${name}: ${ok ? 'done' : `failed (exit ${code})`} in ${seconds} s`)
+      resolve(ok)
+    })
+  })
+}
+
 function countVitest(file) {
   if (!existsSync(file)) return false
   const report = JSON.parse(readFileSync(file, 'utf8'))
   passed += report.numPassedTests ?? 0
   failed += (report.numFailedTests ?? 0) + (report.numRuntimeErrorTestSuites ?? 0)
+  lines.push(`unit: ${report.numPassedTests ?? 0} passed, ${(report.numFailedTests ?? 0) + (report.numRuntimeErrorTestSuites ?? 0)} failed`)
   return true
 }
 
 function countPlaywright(file) {
   if (!existsSync(file)) return false
   const { stats } = JSON.parse(readFileSync(file, 'utf8'))
-  passed += (stats.expected ?? 0) + (stats.flaky ?? 0)
-  failed += (stats.unexpected ?? 0)
+  const p = (stats.expected ?? 0) + (stats.flaky ?? 0)
   // A skipped e2e test is not a pass: count it as a failure so nothing hides.
-  failed += stats.skipped ?? 0
+  const f = (stats.unexpected ?? 0) + (stats.skipped ?? 0)
+  passed += p
+  failed += f
+  lines.push(`e2e[chromium, playwright]: ${p} passed, ${f} failed`)
+  return true
+}
+
+function countEngines(file) {
+  if (!existsSync(file)) return false
+  const { engines } = JSON.parse(readFileSync(file, 'utf8'))
+  if (!engines.length) return false
+  for (const r of engines) {
+    passed += r.passed
+    failed += r.failed
+    lines.push(`e2e[${r.engine}]: ${r.passed} passed, ${r.failed} failed`)
+  }
   return true
 }
 
 mkdirSync('test-results', { recursive: true })
-for (const f of ['test-results/unit.json', 'test-results/e2e.json']) rmSync(f, { force: true })
+for (const f of ['test-results/unit.json', 'test-results/e2e.json', 'test-results/engines.json']) rmSync(f, { force: true })
 
 const lock = run('lockfile', ['node', 'scripts/check-lock.mjs'])
+if (!lock) failed++
 const typecheck = run('typecheck', ['tsc', '--noEmit', '-p', 'tsconfig.json'])
+// The one build: every e2e suite below loads dist/ as it is (none of them builds again).
 const build = typecheck && run('build', ['rollup', '-c'])
 if (build) {
   const unit = run('unit', ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=test-results/unit.json'])
@@ -54,18 +116,33 @@ if (build) {
   } catch {
     browser = undefined
   }
-  if (!browser) {
-    console.error(
-      '\nNo Chromium found for the end-to-end suite. Set CHROMIUM_PATH, or install one:\n' +
-        '  Debian/Ubuntu: sudo apt-get install -y chromium   (then /usr/bin/chromium is used)\n' +
-        '  elsewhere:     npx playwright install chromium\n',
-    )
-    failed++
-    steps.push({ name: 'e2e', ok: false, seconds: '0' })
-  } else {
+  const playwright = async () => {
+    if (!browser) {
+      console.error(
+        '\nNo Chromium found for the end-to-end suite. Set CHROMIUM_PATH, or install one:\n' +
+          '  Debian/Ubuntu: sudo apt-get install -y chromium   (then /usr/bin/chromium is used)\n' +
+          '  elsewhere:     npx playwright install chromium\n',
+      )
+      failed++
+      steps.push({ name: 'e2e', ok: false, seconds: '0' })
+      return
+    }
     console.log(`\nChromium: ${browser}`)
-    const e2e = run('e2e', ['playwright', 'test', '-c', 'playwright.config.mjs'])
-    if (!countPlaywright('test-results/e2e.json') && !e2e) failed++
+    const before = failed
+    const ok = await runConcurrent('e2e', npx, ['playwright', 'test', '-c', 'playwright.config.mjs'])
+    // A run that failed without a failing test in its report (no tests found, a crash) is one failure.
+    if ((!countPlaywright('test-results/e2e.json') || failed === before) && !ok) failed++
+  }
+  const engines = async () => {
+    const before = failed
+    const ok = await runConcurrent('e2e-engines', process.execPath, ['test/e2e/engines/run.mjs'])
+    if ((!countEngines('test-results/engines.json') || failed === before) && !ok) failed++
+  }
+  if (process.env.E2E_ENGINES_SERIAL === '1') {
+    await playwright()
+    await engines()
+  } else {
+    await Promise.all([playwright(), engines()])
   }
   // The packed tarball: contents, publint, attw (issue 12 §4); then a fresh Vite + React + TS app
   // outside the repo installs it, builds for production and signs in in Chromium (§3, issue 17 §2).
@@ -77,5 +154,6 @@ if (build) {
 
 console.log('\n=== summary')
 for (const s of steps) console.log(`${s.ok ? 'ok  ' : 'FAIL'} ${s.name} (${s.seconds} s)`)
+for (const l of lines) console.log(l)
 console.log(`tests: ${passed} passed, ${failed} failed`)
 process.exit(failed === 0 && steps.every((s) => s.ok) ? 0 : 1)

@@ -79,10 +79,13 @@ export function createAuthFetch(deps: AuthFetchDeps): AuthFetch {
     }
 
     // A caller's stream cannot be sent twice; any other body is buffered once so a retry can resend it.
+    // GET and HEAD never carry one. Decided by method, not by `request.body`: Firefox's Request has
+    // no `body` property (undefined, not null), so that test would send GET with a body (a TypeError)
+    // and `== null` would drop every POST body there.
     const streaming = init?.body instanceof ReadableStream
     const body: ArrayBuffer | ReadableStream | null = streaming
       ? (init!.body as ReadableStream)
-      : request.body === null
+      : request.method === 'GET' || request.method === 'HEAD'
         ? null
         : await request.arrayBuffer()
     const replayable = !streaming

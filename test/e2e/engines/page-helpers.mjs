@@ -1,0 +1,42 @@
+// Engine-neutral pieces the driver modules share: turning a function and its arguments into an
+// expression, and polling from Node (the same in every engine, and no in-page eval under the app's CSP).
+
+/**
+ * `(fn)(arg1, arg2, …)` as an expression; each argument must be JSON-serialisable or undefined
+ * (kept undefined, not turned into null: `getAccessToken(undefined)` and `(null)` differ).
+ */
+export function callExpression(fn, args = []) {
+  const list = args.map((a) => (a === undefined ? 'undefined' : JSON.stringify(a))).join(', ')
+  return `(${fn.toString()})(${list})`
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+
+/**
+ * Calls `probe()` every `interval` ms until it returns a truthy value; errors while a page
+ * navigates (its execution context goes away) count as "not yet". Rejects after `timeout` ms with
+ * `message` and the last error.
+ */
+export async function poll(probe, { timeout = 15_000, interval = 100, message = 'condition' } = {}) {
+  const deadline = Date.now() + timeout
+  let lastError
+  for (;;) {
+    try {
+      const value = await probe()
+      if (value) return value
+      lastError = undefined
+    } catch (e) {
+      lastError = e
+    }
+    if (Date.now() >= deadline) {
+      const why = lastError ? `: last error ${lastError.message}` : ''
+      throw new Error(`timed out after ${timeout} ms waiting for ${message}${why}`)
+    }
+    await sleep(interval)
+  }
+}
+
+/** A URL matcher of the contract (RegExp or predicate on the URL string) as a predicate. */
+export function urlMatcher(match) {
+  return typeof match === 'function' ? match : (u) => match.test(u)
+}
