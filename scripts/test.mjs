@@ -32,7 +32,7 @@ function run(name, args) {
  * Runs a step beside others: its output is streamed line by line (prefixed when `prefix` is
  * given), with the oidc-provider runtime warning shown once for the whole run.
  */
-function runConcurrent(name, command, args, { prefix = '', env = {} } = {}) {
+function runConcurrent(name, command, args, { prefix = '', env = {}, onLine: observe } = {}) {
   console.log(`\n=== ${name}: ${[command, ...args].join(' ')} (started)`)
   const started = Date.now()
   return new Promise((resolve) => {
@@ -43,6 +43,7 @@ function runConcurrent(name, command, args, { prefix = '', env = {} } = {}) {
         warned = true
         return
       }
+      observe?.(line)
       console.log(`${prefix}${line}`)
     }
     for (const stream of [child.stdout, child.stderr]) {
@@ -138,16 +139,38 @@ if (build) {
     const ok = await runConcurrent('e2e-engines', process.execPath, ['test/e2e/engines/run.mjs'])
     if ((!countEngines('test-results/engines.json') || failed === before) && !ok) failed++
   }
-  if (process.env.E2E_ENGINES_SERIAL === '1') {
-    await playwright()
-    await engines()
-  } else {
-    await Promise.all([playwright(), engines()])
+  /** A node script that ends with a plain `name: N passed, N failed` line: counted into the total. */
+  const counted = async (name, args) => {
+    const before = failed
+    let seen = false
+    const ok = await runConcurrent(name, process.execPath, args, {
+      onLine: (line) => {
+        const m = /^([\w-]+(?:\[[\w, -]+\])?): (\d+) passed, (\d+) failed/.exec(line)
+        if (!m) return
+        seen = true
+        passed += Number(m[2])
+        failed += Number(m[3])
+        lines.push(line)
+      },
+    })
+    // A run that failed without a counted failure (a crash, no summary) is one failure.
+    if ((!seen || failed === before) && !ok) failed++
   }
   // The packed tarball: contents, publint, attw (issue 12 §4); then a fresh Vite + React + TS app
-  // outside the repo installs it, builds for production and signs in in Chromium (§3, issue 17 §2).
-  if (!run('package', ['node', 'test/package/check-package.mjs'])) failed++
-  if (browser && !run('fresh-app', ['node', 'test/package/fresh-app.mjs'])) failed++
+  // outside the repo installs it, builds for production and signs in in Chromium (§3, issue 17 §2);
+  // the doctor CLI against the bundled provider set up right and wrong (issue 14 §3).
+  const others = async () => {
+    await engines()
+    await counted('package', ['test/package/check-package.mjs'])
+    if (browser) await counted('fresh-app', ['test/package/fresh-app.mjs'])
+    await counted('cli', ['--test', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=./scripts/node-test-summary.mjs', '--test-reporter-destination=stdout', 'test/cli/'])
+  }
+  if (process.env.E2E_ENGINES_SERIAL === '1') {
+    await playwright()
+    await others()
+  } else {
+    await Promise.all([playwright(), others()])
+  }
 } else {
   failed++
 }
