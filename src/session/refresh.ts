@@ -129,9 +129,10 @@ export function createRefresher(deps: RefresherDeps): Refresher {
   const backoff = createBackoff()
 
   /** The session cannot go on with its refresh token: renew silently if the app can, else end. */
-  async function renewOrEnd(cause: OAuthError, s: SessionRecord, req: TokenRequest): Promise<string | undefined> {
+  async function renewOrEnd(cause: OAuthError, s: SessionRecord, req: TokenRequest, attempt: number): Promise<string | undefined> {
     if (!runner.send('refreshRefused')) throw ended()
-    if (!deps.renew) throw await runner.endWith('renewFailed', cause)
+    // One renewal per request: a provider that refuses the renewed refresh token too ends the session.
+    if (!deps.renew || attempt > 0) throw await runner.endWith('renewFailed', cause)
     let renewed: SignIn
     try {
       renewed = await deps.renew(cause)
@@ -161,13 +162,18 @@ export function createRefresher(deps: RefresherDeps): Refresher {
     const rt = await store.readRefresh()
     if (!runner.send('refreshStart')) throw ended()
     if (!rt) {
+      if (attempt > 0) {
+        // A renewal brought no refresh token, and no token for this audience: ask for a sign-in.
+        runner.send('refreshFailed')
+        throw new OAuthError('login_required', 'silent renewal brought no token for this request: sign in to get one')
+      }
       if (fresh(current) && !deps.renew) {
         // forceRefresh on a valid token, and nothing to refresh it with: the session goes on.
         runner.send('refreshFailed')
         throw new OAuthError('login_required', 'there is no refresh token: a new access token needs a new sign-in (the current one is still valid, and the session is kept)')
       }
       const cause = new OAuthError('login_required', fresh(current) ? 'there is no refresh token to replace the rejected access token' : 'the access token expired and there is no refresh token')
-      return (await renewOrEnd(cause, s, req)) ?? retry(req, attempt)
+      return (await renewOrEnd(cause, s, req, attempt)) ?? retry(req, attempt)
     }
     let result
     try {
@@ -180,7 +186,7 @@ export function createRefresher(deps: RefresherDeps): Refresher {
         const adopted = await store.readAccess(req.key).catch(() => undefined)
         if (fresh(adopted) && adopted.token !== req.stale) return runner.send('refreshFailed'), adopted.token
         if (again && again.token !== rt.token && attempt === 0) return runner.send('refreshFailed'), refreshLocked(req, 1)
-        return (await renewOrEnd(error, s, req)) ?? retry(req, attempt)
+        return (await renewOrEnd(error, s, req, attempt)) ?? retry(req, attempt)
       }
       if (SESSION_ENDING.has(error)) throw await runner.endWith('expire', error)
       if (error.code === 'network_error') backoff.failed(error)
@@ -201,10 +207,7 @@ export function createRefresher(deps: RefresherDeps): Refresher {
   }
 
   /** After a renewal: one more pass (the renewed refresh token may serve another audience). */
-  function retry(req: TokenRequest, attempt: number): Promise<string> {
-    if (attempt > 0) throw new OAuthError('login_required', 'silent renewal did not bring a token for this request')
-    return refreshLocked({ ...req, stale: undefined }, attempt + 1)
-  }
+  const retry = (req: TokenRequest, attempt: number): Promise<string> => refreshLocked({ ...req, stale: undefined }, attempt + 1)
 
   /** Settles as `work`, or rejects with `timeout` when the caller has waited too long. */
   function bounded(work: Promise<string>): Promise<string> {
