@@ -35,7 +35,7 @@ export function endsSession(error: OAuthError): OAuthError {
  * ever (the grant holds the refresh lock of every tab).
  */
 export function refreshCeilingMs(config: Config): number {
-  return Math.max(config.requestTimeoutMs * 8, 120_000)
+  return Math.max(config.requestTimeoutMs * 4, config.requestTimeoutMs + 5000)
 }
 
 /** What a refresh grant returns. */
@@ -211,8 +211,8 @@ export function createRefresher(deps: RefresherDeps): Refresher {
 
   /** Settles as `work`, or rejects with `timeout` when the caller has waited too long. */
   function bounded(work: Promise<string>): Promise<string> {
-    // Lock wait, discovery and the grant: each may take up to the request timeout.
-    const ms = config.requestTimeoutMs * 2
+    // From when the caller asked: lock wait, discovery and the grant together.
+    const ms = config.requestTimeoutMs
     return new Promise((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new OAuthError('timeout', 'refresh: the provider did not answer in time (the refresh goes on; its answer will be kept)')),
