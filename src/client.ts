@@ -21,6 +21,7 @@ import { openTabChannel } from './session/channel.js'
 import { createEmitter } from './session/events.js'
 import { createLock } from './session/lock.js'
 import { createSession, endsSession } from './session/session.js'
+import { refreshCeilingMs } from './session/refresh.js'
 import { createSnapshotStore } from './session/snapshot.js'
 import { openStorage } from './store/open-storage.js'
 import { createTokenStore } from './store/token-store.js'
@@ -90,7 +91,7 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
     refreshGrant: async (refreshToken, request, current) => {
       const dpop = await dpopHandle()
       try {
-        return await refreshTokens(provider, { refreshToken, ...request, session: current, dpop })
+        return await refreshTokens(provider, { refreshToken, ...request, session: current, dpop, timeoutMs: refreshCeilingMs(config) })
       } catch (e) {
         // A success answer that cannot be trusted (a malformed token response, a refreshed ID token
         // for someone else, a downgrade from DPoP) ends the session: the provider may have rotated

@@ -20,6 +20,12 @@ export interface Config {
   readonly dpop: boolean
   readonly storage: 'indexeddb' | 'memory'
   readonly refreshLeewayMs: number
+  /** The most of a token's lifetime the leeway may take (a 30 s token is not refreshed on every call). */
+  readonly refreshLeewayMaxShare: number
+  /** Require RFC 9207 `iss` on every callback (`requireIss`), whatever the metadata says. */
+  readonly requireIss: boolean
+  /** Seconds of clock difference tolerated when checking the ID token's `exp`, `iat`, `nbf` and `auth_time`. */
+  readonly clockToleranceSeconds: number
   readonly allowInsecureRequests: boolean
   readonly requestTimeoutMs: number
   readonly pushedAuthorizationRequests: boolean
@@ -35,9 +41,20 @@ export interface Config {
   readonly offlineAccessConsent: boolean
   /** Entra-style issuer template (`{tenantid}`), checked against each ID token's `tid`. */
   readonly issuerTemplate: string | undefined
-  /** `${issuer}|${clientId}`: every stored record and the cross-tab channel are keyed by it. */
+  /**
+   * `${issuer}|${clientId}` with `%` and `|` escaped in each part: every stored record and the
+   * cross-tab channel are keyed by it, and no namespace is a prefix of another's keys.
+   */
   readonly namespace: string
 }
+
+/** The refresh leeway never takes more than this share of a token's lifetime. */
+export const REFRESH_LEEWAY_MAX_SHARE = 0.5
+
+/** Default clock tolerance, in seconds (oauth4webapi's default). */
+export const DEFAULT_CLOCK_TOLERANCE = 30
+
+const escapePart = (value: string) => value.replace(/%/g, '%25').replace(/\|/g, '%7C')
 
 /** The default `scope`. */
 export const DEFAULT_SCOPE = 'openid profile email offline_access'
@@ -99,7 +116,7 @@ export function resolveConfig(options: OAuthClientOptions): Config {
   const issuerUrl = parseUrl(issuer, 'issuer', allowInsecureRequests)
   if (issuerUrl.search || issuerUrl.hash) fail('"issuer" must not have a query or fragment.')
   if (typeof clientId !== 'string' || clientId.trim() === '') fail('"clientId" is required: the client_id registered at the provider, a non-empty string.')
-  for (const flag of ['dpop', 'allowInsecureRequests', 'pushedAuthorizationRequests', 'offlineAccessConsent'] as const) {
+  for (const flag of ['dpop', 'allowInsecureRequests', 'pushedAuthorizationRequests', 'offlineAccessConsent', 'requireIss'] as const) {
     if (options[flag] !== undefined && typeof options[flag] !== 'boolean') fail(`"${flag}" must be true or false.`)
   }
   parseUrl(redirectUri, 'redirectUri', allowInsecureRequests, true)
@@ -129,6 +146,9 @@ export function resolveConfig(options: OAuthClientOptions): Config {
     dpop: options.dpop === true,
     storage,
     refreshLeewayMs: seconds(options.refreshLeewaySeconds, 'refreshLeewaySeconds', 30) * 1000,
+    refreshLeewayMaxShare: REFRESH_LEEWAY_MAX_SHARE,
+    requireIss: options.requireIss === true,
+    clockToleranceSeconds: seconds(options.clockToleranceSeconds, 'clockToleranceSeconds', DEFAULT_CLOCK_TOLERANCE),
     allowInsecureRequests,
     requestTimeoutMs: seconds(options.requestTimeoutSeconds, 'requestTimeoutSeconds', 15, true) * 1000,
     pushedAuthorizationRequests: options.pushedAuthorizationRequests === true,
@@ -138,7 +158,7 @@ export function resolveConfig(options: OAuthClientOptions): Config {
     authorizationParams: checkParams(options.authorizationParams, 'authorizationParams'),
     offlineAccessConsent: options.offlineAccessConsent === true,
     issuerTemplate: checkIssuerTemplate(options.issuerTemplate, issuer),
-    namespace: `${issuer}|${clientId}`,
+    namespace: `${escapePart(issuer)}|${escapePart(clientId)}`,
   }
 }
 

@@ -37,8 +37,22 @@ export interface OAuthClientOptions {
   dpop?: boolean
   /** Where tokens live. `'memory'` persists nothing: a reload ends the session. Default `'indexeddb'`. */
   storage?: 'indexeddb' | 'memory'
-  /** Refresh an access token this many seconds before it expires. Default `30`. */
+  /**
+   * Refresh an access token this many seconds before it expires. Default `30`. Never more than half
+   * of the token's lifetime: a token that lives 30 s is refreshed after 15 s, not on every call.
+   */
   refreshLeewaySeconds?: number
+  /**
+   * Require the RFC 9207 `iss` parameter on every callback, even where the provider's metadata does
+   * not announce it. Default `false`; it is always required when two clients of different issuers
+   * share this `redirectUri` in the page (RFC 9700 §4.4 mix-up).
+   */
+  requireIss?: boolean
+  /**
+   * Clock difference, in seconds, tolerated between this device and the provider when the ID
+   * token's `exp`, `iat`, `nbf` and `auth_time` are checked. Default `30`.
+   */
+  clockToleranceSeconds?: number
   /** Allow `http://` issuers and endpoints. Only for local development. Default `false`. */
   allowInsecureRequests?: boolean
   /** Timeout of every request to the provider, in seconds. Default `15`. */

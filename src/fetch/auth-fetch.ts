@@ -53,6 +53,11 @@ export function createAuthFetch(deps: AuthFetchDeps): AuthFetch {
   for (const r of [...config.resources].reverse()) byOrigin.set(new URL(r).origin, r)
 
   return async function authFetch(input, init) {
+    // Only http(s) before anything else: oauth4webapi would throw a bare TypeError on blob:, data:, …
+    const href = input instanceof Request ? input.url : input instanceof URL ? input.href : String(input)
+    if (!/^https?:/i.test(href.trim()) && /^[a-z][a-z0-9+.-]*:/i.test(href.trim())) {
+      throw new OAuthError('configuration_error', `auth.fetch: only http(s) URLs are supported, not ${JSON.stringify(href.trim().split(':')[0] + ':')}`)
+    }
     let request: Request
     try {
       request = new Request(input, init)

@@ -42,7 +42,7 @@ function claimsOf(tokens: oauth.TokenEndpointResponse): User | undefined {
 async function grant(
   provider: Provider,
   what: string,
-  params: { resource: string | undefined; scope?: string | undefined; dpop: oauth.DPoPHandle | undefined },
+  params: { resource: string | undefined; scope?: string | undefined; dpop: oauth.DPoPHandle | undefined; timeoutMs?: number | undefined },
   send: (as: oauth.AuthorizationServer, client: oauth.Client, options: oauth.TokenEndpointRequestOptions) => Promise<oauth.TokenEndpointResponse>,
 ): Promise<oauth.TokenEndpointResponse> {
   const as = await provider.metadata()
@@ -53,6 +53,8 @@ async function grant(
     return await withDpopNonceRetry(() =>
       send(as, provider.client(as), {
         ...provider.requestOptions(),
+        // A refresh is not abandoned at the request timeout (the provider may be rotating): its own limit.
+        ...(params.timeoutMs === undefined ? {} : { signal: () => AbortSignal.timeout(params.timeoutMs!) }),
         additionalParameters,
         ...(params.dpop ? { DPoP: params.dpop } : {}),
       }),
@@ -133,6 +135,8 @@ export async function refreshTokens(
     scope: string | undefined
     session: SessionRecord
     dpop: oauth.DPoPHandle | undefined
+    /** Abort only after this long (default: the request timeout). Callers stop waiting earlier. */
+    timeoutMs?: number | undefined
   },
 ): Promise<RefreshGrantResult> {
   const sentAt = Date.now()

@@ -91,6 +91,7 @@ export function createProvider(config: Config): Provider {
         token_endpoint_auth_method: 'none',
         // oauth4webapi accepts a list at run time; a list excludes `none` even where the metadata lists it.
         id_token_signed_response_alg: (algs.length > 0 ? algs : ['RS256']) as unknown as string,
+        [oauth.clockTolerance]: config.clockToleranceSeconds,
       }
     },
     requestOptions,

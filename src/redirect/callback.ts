@@ -15,6 +15,7 @@ import type { Provider } from '../provider/provider.js'
 import type { Session } from '../session/session.js'
 import { RECORD_VERSION, type SessionRecord } from '../store/records.js'
 import type { RedirectResult } from '../types.js'
+import { guardMixUp } from './mix-up.js'
 import type { Transaction, TransactionStore } from './transactions.js'
 
 /** Parameters removed from the address bar after a callback. */
@@ -81,6 +82,7 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
   const { config, provider, transactions, session } = deps
   const redirect = new URL(config.redirectUri)
   const issuer = new URL(config.issuer).href
+  const mixUp = guardMixUp(config, redirect, issuer)
   /** Callbacks of this page, by state: a second call gets the first call's promise. */
   const handled = new Map<string, Promise<RedirectResult>>()
   /** The address this page's callback left after the scrub, and its promise: a second call without URL joins it. */
@@ -128,7 +130,8 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
     if (!samePath(url, new URL(txn.redirectUri))) {
       throw new OAuthError('invalid_callback', 'callback: the URL is not the redirect URI of this sign-in')
     }
-    const as = await provider.metadata()
+    const metadata = await provider.metadata()
+    const as = mixUp(url, metadata)
     let params: URLSearchParams
     try {
       params = oauth.validateAuthResponse(as, provider.client(as), url, txn.state)

@@ -44,7 +44,14 @@ export async function logout(deps: LogoutDeps, options: LogoutOptions = {}): Pro
   if (typeof options !== 'object' || options === null) {
     throw new OAuthError('configuration_error', 'logout: options must be an object')
   }
-  const target = landing(deps.config, options.returnTo)
+  // A refused returnTo never stops the logout: it falls back and is reported, as login() does.
+  let target: string | undefined
+  try {
+    target = landing(deps.config, options.returnTo)
+  } catch (e) {
+    deps.report(e as OAuthError)
+    target = deps.config.postLogoutRedirectUri
+  }
   const { refreshToken, idToken, error } = await deps.session.signOut()
   if (error) deps.report(error)
 

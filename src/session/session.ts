@@ -1,54 +1,27 @@
 /**
- * The session: the snapshot, the events, the cross-tab channel and the refresh coordinator, over
- * the token store. `getAccessToken` is answered from memory while the token is outside the
- * refresh leeway; otherwise one refresh runs per (resource, scope) in this tab, under a Web Lock
- * across tabs, and a tab that waited re-reads the store before deciding to refresh itself.
+ * The session of one client: the transition table of `machine.ts` run by `runner.ts`, fed by the
+ * refresh coordinator (`refresh.ts`), the cross-tab sync (`sync.ts`) and the calls below.
+ * `getAccessToken` is answered from memory while the token is outside the refresh leeway.
  *
  * @module
  */
 import { normaliseResources, normaliseScope, type Config } from '../config.js'
 import { OAuthError } from '../errors.js'
 import { redact } from '../provider/errors.js'
-import type { AcceptedTokens } from '../provider/token-response.js'
-import type { AccessTokenRecord, SessionRecord } from '../store/records.js'
-import { RECORD_VERSION } from '../store/records.js'
+import { RECORD_VERSION, type SessionRecord } from '../store/records.js'
 import { accessKey, type TokenStore } from '../store/token-store.js'
-import type { GetAccessTokenOptions, User } from '../types.js'
+import type { GetAccessTokenOptions } from '../types.js'
 import type { TabChannel } from './channel.js'
 import type { Emitter } from './events.js'
 import type { WithLock } from './lock.js'
+import { HAS_SESSION } from './machine.js'
+import { accessRecord, createRefresher, isFresh, type RefreshGrant, type Renew, type SignIn } from './refresh.js'
+import { createRunner } from './runner.js'
 import type { SnapshotStore } from './snapshot.js'
+import { syncTabs } from './sync.js'
 
-/** Errors after which the session cannot go on (the refresh token is dead or cannot be trusted). */
-export const SESSION_ENDING = new WeakSet<OAuthError>()
-
-/** Marks `error` as ending the session and returns it. */
-export function endsSession(error: OAuthError): OAuthError {
-  SESSION_ENDING.add(error)
-  return error
-}
-
-/** What a refresh grant returns. */
-export interface RefreshResult {
-  tokens: AcceptedTokens
-  /** The session anchor with the refreshed ID token, when the response had one. */
-  session?: SessionRecord
-}
-
-/** Performs a refresh grant (protocol work lives outside the session). */
-export type RefreshGrant = (
-  refreshToken: string,
-  request: { resource: string | undefined; scope: string | undefined },
-  session: SessionRecord,
-) => Promise<RefreshResult>
-
-/** What a sign-in hands to the session. */
-export interface SignIn {
-  session: SessionRecord
-  tokens: AcceptedTokens
-  /** Key of the access token: resource and requested scope of the sign-in. */
-  resource: string | undefined
-}
+export { accessRecord, endsSession, SESSION_ENDING } from './refresh.js'
+export type { RefreshGrant, RefreshResult, Renew, SignIn } from './refresh.js'
 
 /** The session of one client. */
 export interface Session {
@@ -62,7 +35,8 @@ export interface Session {
   signIn(data: SignIn): Promise<void>
   /**
    * Ends the session locally (in every tab). Returns what logout still needs to send, and a
-   * `storage_error` when the stores could not be wiped (the session has ended all the same).
+   * `storage_error` when the stores could not be wiped (the session has ended all the same, and
+   * what is left is never read: not here, not in other tabs, not after a reload).
    */
   signOut(): Promise<{ refreshToken: string | undefined; idToken: string | undefined; error?: OAuthError }>
   /** Keeps the status at `loading` (a callback is being handled) until {@link Session.settle}. */
@@ -99,204 +73,70 @@ export interface SessionDeps {
   channel: TabChannel
   lock: WithLock
   refreshGrant: RefreshGrant
+  /**
+   * Silent renewal (optional): called, under the refresh lock, when the session has no refresh
+   * token or the provider refused it, before the session ends. A different `sub` ends the session.
+   */
+  renew?: Renew
 }
 
-/** Builds the access-token record of a token response. */
-export function accessRecord(tokens: AcceptedTokens, sub: string | undefined, resource: string | undefined): AccessTokenRecord {
-  return {
-    v: RECORD_VERSION,
-    sub,
-    token: tokens.accessToken,
-    tokenType: tokens.tokenType,
-    expiresAt: tokens.expiresAt,
-    scope: tokens.scope,
-    resource,
-  }
-}
+const noSession = () => new OAuthError('login_required', 'there is no session: sign in first')
+const readError = (e: unknown) => new OAuthError('storage_error', 'the stored session could not be read', { cause: redact(e) })
 
 /** Creates the session. It starts reading the stored session at once. */
 export function createSession(deps: SessionDeps): Session {
-  const { config, store, snapshot, emitter, channel, lock } = deps
+  const { config, store, lock } = deps
   const lockName = `oauth-spa:${config.namespace}:refresh`
-  const inflight = new Map<string, Promise<string>>()
-  const endListeners: (() => void)[] = []
-  /** Bumped whenever the session ends: a refresh that started before must not write after. */
-  let epoch = 0
-  let holding: object | undefined
-  /**
-   * Set when a logout or the end of a session could not wipe the store: what is left there belongs to a session that ended,
-   * so nothing is read from it (and the wipe is tried again) until a wipe succeeds or a sign-in.
-   */
-  let wipePending = false
+  const runner = createRunner(deps)
   /** The wipe of the latest logout of this page. */
   let signingOut: Promise<void> = Promise.resolve()
-  /** Set by a logout here or in another tab, cleared by a sign-in. */
-  let loggedOut = false
-  /**
-   * Set while a logout of this page waits for the refresh lock and wipes: what other tabs announce
-   * meanwhile (a refresh that finished first) is about a session this page has already ended.
-   */
-  let wiping = false
-  const retryWipe = () => store.clear().then(() => void (wipePending = false), () => undefined)
   /** The access-token key of `getAccessToken()` without options, for the session it was built for. */
   let defaultKey = ''
   let defaultKeyOf: SessionRecord | undefined
 
-  const fresh = (record: AccessTokenRecord | undefined): record is AccessTokenRecord =>
-    record !== undefined && record.expiresAt - config.refreshLeewayMs > Date.now()
+  const save = ({ session: s, tokens, resource }: SignIn) =>
+    store.saveSignIn({
+      session: s,
+      refresh: tokens.refreshToken === undefined ? null : { v: RECORD_VERSION, sub: s.sub, token: tokens.refreshToken },
+      access: { key: accessKey(config.namespace, resource, s.scope), record: accessRecord(tokens, s.sub, resource) },
+    })
+  const refresher = createRefresher({ config, store, lock, lockName, runner, refreshGrant: deps.refreshGrant, renew: deps.renew, save })
 
-  const userOf = (s: SessionRecord | undefined): User | undefined => s?.claims
-
-  function publish(s: SessionRecord | undefined, error?: OAuthError): void {
-    if (holding) return
-    snapshot.set(
-      s
-        ? { status: 'authenticated', user: userOf(s) }
-        : error
-          ? { status: 'unauthenticated', error }
-          : { status: 'unauthenticated' },
-    )
-  }
-
-  function ended(): void {
-    epoch++
-    for (const l of endListeners) l()
-  }
-
+  const generation = runner.generation
   const ready = store.loadSession().then(
-    (s) => publish(epoch === 0 ? s : undefined),
-    (e: unknown) => {
-      const error = new OAuthError('storage_error', 'the stored session could not be read', { cause: redact(e) })
-      publish(undefined, error)
-    },
+    (s) => void (runner.generation === generation && runner.send(s ? 'found' : 'notFound')),
+    (e: unknown) => void runner.send('loadFailed', { error: readError(e) }),
   )
+  syncTabs(deps.channel, store, runner)
 
-  async function endSession(cause: OAuthError): Promise<OAuthError> {
-    ended()
-    // The memory cache is gone already; what a failed wipe leaves is never read (see wipePending).
-    await store.clear().catch(() => void (wipePending = true))
-    const error = new OAuthError('login_required', 'the session has ended: sign in again', { cause: redact(cause) })
-    publish(undefined, error)
-    emitter.emit('session_expired', { error: cause })
-    channel.post({ type: 'expired' })
-    return error
-  }
-
-  channel.onMessage((message) => {
-    store.dropCache()
-    if (message.type === 'logout' || message.type === 'expired') {
-      ended()
-      if (message.type === 'logout') loggedOut = true
-      store.loadSession().catch(() => undefined).then(() => {
-        publish(undefined)
-        if (message.type === 'logout') emitter.emit('logout', {})
-        else emitter.emit('session_expired', { error: new OAuthError('login_required', 'the session ended in another tab') })
-      })
-      return
-    }
-    if (wiping) return
-    // Another tab signed in: its write replaced what a failed wipe left here.
-    if (message.type === 'login') wipePending = loggedOut = false
-    if (wipePending) return
-    store.loadSession().then(
-      (s) => {
-        publish(s)
-        // (With storage: 'memory' another tab's sign-in is not readable here: no event then.)
-        if (message.type === 'login' && s) emitter.emit('login', { user: userOf(s) })
-      },
-      () => undefined,
-    )
-  })
-
-  async function refreshLocked(
-    key: string,
-    resource: string | undefined,
-    scopeParam: string | undefined,
-    stale: string | undefined,
-  ): Promise<string> {
-    const startEpoch = epoch
-    const s = await store.loadSession()
-    if (!s) {
-      publish(undefined)
-      throw new OAuthError('login_required', 'there is no session: sign in first')
-    }
-    const current = await store.readAccess(key)
-    // Another tab (or an earlier caller) refreshed while this one waited: adopt its token.
-    if (fresh(current) && current.token !== stale) return current.token
-
-    let rt = await store.readRefresh()
-    for (let attempt = 0; ; attempt++) {
-      if (!rt) {
-        throw await endSession(new OAuthError('login_required', 'the access token expired and there is no refresh token'))
-      }
-      let result: RefreshResult
-      try {
-        result = await deps.refreshGrant(rt.token, { resource, scope: scopeParam }, s)
-      } catch (e) {
-        const error = e instanceof OAuthError ? e : new OAuthError('network_error', 'refresh failed', { cause: redact(e) })
-        if (error.code === 'invalid_grant') {
-          // Rotated by a tab that did not hold our lock? Adopt its tokens instead of logging out.
-          // (Best effort: a store that cannot be read cannot offer anything to adopt.)
-          const again = await store.readRefresh().catch(() => undefined)
-          const adopted = await store.readAccess(key).catch(() => undefined)
-          if (fresh(adopted) && adopted.token !== stale) return adopted.token
-          if (again && again.token !== rt.token && attempt === 0) {
-            rt = again
-            continue
-          }
-          throw await endSession(error)
-        }
-        if (SESSION_ENDING.has(error)) throw await endSession(error)
-        throw error
-      }
-      if (epoch !== startEpoch) throw new OAuthError('login_required', 'the session ended during the refresh')
-      const record = accessRecord(result.tokens, s.sub, resource)
-      await store.saveRefresh({
-        access: { key, record },
-        ...(result.tokens.refreshToken === undefined
-          ? {}
-          : { refresh: { v: RECORD_VERSION, sub: s.sub, token: result.tokens.refreshToken } }),
-        ...(result.session ? { session: result.session } : {}),
-      })
-      channel.post({ type: 'refreshed' })
-      if (result.session) publish(result.session)
-      emitter.emit('token_refreshed', { resource, scope: record.scope, expiresAt: record.expiresAt })
-      return record.token
-    }
-  }
-
-  async function slowPath(
-    resource: string | undefined,
-    scopeParam: string | undefined,
-    force: boolean,
-    rejected: string | undefined,
-  ): Promise<string> {
+  /** The session, when this page has one (after wiping what an ended one left, or adopting another tab's). */
+  async function current(): Promise<SessionRecord | undefined> {
     await ready
-    if (wipePending) await retryWipe()
-    const s = wipePending ? undefined : (store.cachedSession() ?? (await store.loadSession()))
-    if (!s) throw new OAuthError('login_required', 'there is no session: sign in first')
+    await runner.retryWipe()
+    if (runner.state === 'signedOut') {
+      // Another tab may have signed in where no message could tell (no BroadcastChannel).
+      const s = await store.loadSession()
+      if (s && runner.state === 'signedOut') runner.send('found')
+    }
+    if (!HAS_SESSION.has(runner.state)) return undefined
+    return store.cachedSession() ?? (await store.loadSession())
+  }
+
+  async function slowPath(resource: string | undefined, scope: string | undefined, force: boolean, rejected: string | undefined): Promise<string> {
+    const s = await current()
+    if (!s) throw noSession()
     // RFC 8707 §2.2: a refresh may only narrow the sign-in's resources. Asking for another one is
     // refused here, before a provider can consume the refresh token while refusing it.
     const allowed = s.resources ?? config.resources
     if (resource !== undefined && allowed.length > 0 && !allowed.includes(resource)) {
       throw new OAuthError('configuration_error', `resource ${JSON.stringify(resource)} is not one of this sign-in's resource indicators (set it in "resource", or pass it to login()); nothing was sent`)
     }
-    const key = accessKey(config.namespace, resource, scopeParam ?? s.scope)
+    const key = accessKey(config.namespace, resource, scope ?? s.scope)
     const known = store.cachedAccess(key) ?? (await store.readAccess(key))
-    if ((!force || (rejected !== undefined && known?.token !== rejected)) && fresh(known)) return known.token
+    if ((!force || (rejected !== undefined && known?.token !== rejected)) && isFresh(config, known)) return known.token
     // With forceRefresh, the token to replace is the one the API rejected, else the one this tab
     // knows, else the stored one (right after a reload the memory cache is still empty).
-    const stale = force ? (rejected ?? known?.token) : undefined
-    // No await between this check and inflight.set: concurrent callers share one refresh.
-    const running = inflight.get(key)
-    if (running) return running
-    const p = lock(lockName, () => refreshLocked(key, resource, scopeParam, stale))
-    inflight.set(key, p)
-    const clear = () => {
-      if (inflight.get(key) === p) inflight.delete(key)
-    }
-    p.then(clear, clear)
-    return p
+    return refresher.token({ key, resource, scope, stale: force ? (rejected ?? known?.token) : undefined })
   }
 
   return {
@@ -325,7 +165,7 @@ export function createSession(deps: SessionDeps): Session {
       }
       // Hot path: memory only, and for the default token (no options) not even a string built.
       const s = store.cachedSession()
-      if (s !== undefined && !force) {
+      if (s !== undefined && !force && HAS_SESSION.has(runner.state)) {
         let key: string
         if (resource === config.resources[0] && scope === undefined) {
           if (s !== defaultKeyOf) {
@@ -335,7 +175,7 @@ export function createSession(deps: SessionDeps): Session {
           key = defaultKey
         } else key = accessKey(config.namespace, resource, scope ?? s.scope)
         const hit = store.cachedAccess(key)
-        if (fresh(hit)) return Promise.resolve(hit.token)
+        if (isFresh(config, hit)) return Promise.resolve(hit.token)
       }
       return slowPath(resource, scope, force, rejected).catch((e: unknown) => {
         // Anything that is not already typed came from the store (IndexedDB failed or went away).
@@ -343,31 +183,18 @@ export function createSession(deps: SessionDeps): Session {
       })
     },
 
-    async signIn({ session: s, tokens, resource }) {
-      if (wipePending) await retryWipe()
+    async signIn(data) {
+      await runner.retryWipe()
       // Under the refresh lock: a refresh of the replaced session that is running in another tab
       // writes its rotated tokens before this sign-in does, never over it.
-      await lock(lockName, () =>
-        store.saveSignIn({
-          session: s,
-          refresh: tokens.refreshToken === undefined ? null : { v: RECORD_VERSION, sub: s.sub, token: tokens.refreshToken },
-          access: { key: accessKey(config.namespace, resource, s.scope), record: accessRecord(tokens, s.sub, resource) },
-        }),
-      )
-      wipePending = loggedOut = false
-      holding = undefined
-      publish(s)
-      emitter.emit('login', { user: userOf(s) })
-      channel.post({ type: 'login' })
+      await lock(lockName, () => save(data))
+      runner.send('signIn')
     },
 
     signOut() {
       // Synchronously known as running: a login() called right after logout() waits for the wipe.
       const work = ready.then(() => {
-        ended()
-        loggedOut = wiping = true
-        store.dropCache()
-        publish(undefined)
+        runner.send('logoutHere')
         // Under the refresh lock: a refresh running in another tab finishes before the wipe.
         return lock(lockName, async () => {
           // Best effort: a store that cannot be read or wiped must not keep the user signed in here.
@@ -375,60 +202,49 @@ export function createSession(deps: SessionDeps): Session {
           const rt = await store.readRefresh().catch(() => undefined)
           const error = await store.clear(true).then(
             () => undefined,
-            (e: unknown) => {
-              wipePending = true
-              return new OAuthError('storage_error', 'logout: the stored tokens could not be deleted; this page will not use them', { cause: redact(e) })
-            },
+            (e: unknown) => new OAuthError('storage_error', 'logout: the stored tokens could not be deleted; they will not be used (here, in other tabs or after a reload)', { cause: redact(e) }),
           )
-          channel.post({ type: 'logout' })
-          emitter.emit('logout', {})
+          runner.send(error ? 'wipeFailed' : 'wiped')
           return { refreshToken: rt?.token, idToken: s?.idToken, ...(error ? { error } : {}) }
         })
       })
-      const done = () => {
-        wiping = false
-        publish(undefined)
-      }
+      const done = () => undefined
       signingOut = work.then(done, done)
       return work
     },
 
     idle: () => signingOut,
 
-    afterLogout: () => loggedOut || store.signedOut(),
+    afterLogout: () => runner.loggedOut || store.signedOut(),
 
     hold() {
       const token = {}
-      holding = token
+      runner.send('hold', { hold: token })
       return token
     },
 
     async settle(token, error) {
-      if (token !== undefined && holding !== token) return
-      holding = undefined
       await ready
-      publish(wipePending ? undefined : (store.cachedSession() ?? (await store.loadSession().catch(() => undefined))), error)
+      runner.send('settle', { ...(token ? { hold: token } : {}), ...(error ? { error } : {}) })
     },
 
-    onEnd(listener) {
-      endListeners.push(listener)
-    },
+    onEnd: (listener) => runner.onEnd(listener),
 
-    expire: (cause) => endSession(cause),
+    expire: (cause) => runner.endWith('expire', cause),
 
     resync() {
-      const had = store.cachedSession() !== undefined
+      const had = HAS_SESSION.has(runner.state)
       store.dropCache()
-      if (wipePending) return void retryWipe()
+      if (runner.state === 'ended') return void runner.retryWipe()
+      const generation = runner.generation
       void store.loadSession().then(
         (s) => {
-          if (s || !had) return publish(s)
-          ended()
+          if (generation !== runner.generation) return
+          if (s || !had) return void runner.send(s ? 'found' : 'notFound')
           const error = new OAuthError('login_required', 'the stored session is gone (site data cleared?): sign in again')
-          publish(undefined, error)
-          emitter.emit('session_expired', { error })
+          runner.send('storageLost', { error, cause: error })
         },
-        (e: unknown) => publish(undefined, new OAuthError('storage_error', 'the stored session could not be read', { cause: redact(e) })),
+        (e: unknown) => void runner.send('loadFailed', { error: readError(e) }),
       )
     },
   }

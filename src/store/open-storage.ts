@@ -105,6 +105,9 @@ export function openStorage(
         // The database went away during the write (and was opened again): that is not a reason
         // to leave IndexedDB, and what was cleared must not be written back.
         if (b.kind !== 'indexeddb' || current !== started) throw cause
+        // Deletes that fail (a wipe) are not saved by memory: the records would stay in IndexedDB,
+        // readable by other tabs and after a reload. The caller must know the wipe failed.
+        if (ops.every((op) => op.value === undefined)) throw cause
         // IndexedDB refused the write (quota, eviction, closed): keep going in memory.
         const switched = rescue(b, namespace)
         current = switched

@@ -15,6 +15,11 @@ export interface AccessTokenRecord {
   token: string
   tokenType: 'bearer' | 'dpop'
   expiresAt: number
+  /**
+   * When the token was received (epoch ms): with `expiresAt` it gives the token's lifetime, which
+   * caps the refresh leeway. Absent in records written before it was kept.
+   */
+  issuedAt?: number
   scope: string
   resource: string | undefined
 }

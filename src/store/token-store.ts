@@ -13,9 +13,17 @@ import {
 } from './records.js'
 import { withWebStorage } from './web-storage.js'
 
+/**
+ * A key part with `|` (and `%`, so the escape is unambiguous) escaped: no part can stand for two,
+ * and one namespace is never the prefix of another's keys (client `x` and client `x|y`).
+ */
+export function keyPart(value: string): string {
+  return value.replace(/%/g, '%25').replace(/\|/g, '%7C')
+}
+
 /** Key of an access token: one per (resource, scope) of the session. */
 export function accessKey(namespace: string, resource: string | undefined, scope: string): string {
-  return `${namespace}|${resource ?? ''}|${scope}`
+  return `${namespace}|${keyPart(resource ?? '')}|${keyPart(scope)}`
 }
 
 /** What a sign-in or a refresh writes, in one atomic batch. */
@@ -48,9 +56,18 @@ export interface TokenStore {
   saveRefresh(write: TokenWrite): Promise<void>
   /**
    * Deletes every record of the namespace in every store, and the cache. With `signedOut` (a
-   * logout), then leaves the mark that {@link TokenStore.signedOut} reads.
+   * logout), then leaves the mark that {@link TokenStore.signedOut} reads. When the deletes fail,
+   * the ended session is marked dead (a time in localStorage, no token) so that what is left is
+   * never read again, by this page, another tab or a reload; the next successful wipe or sign-in
+   * removes the mark.
    */
   clear(signedOut?: boolean): Promise<void>
+  /**
+   * Another tab ended the session: forgets the cache and, where this tab keeps tokens in memory
+   * only (`storage: 'memory'` or after a fallback), deletes them. IndexedDB is left to the tab
+   * that ended the session (it may already hold a newer sign-in).
+   */
+  forget(): Promise<void>
   /**
    * Whether this tab logged out since the last sign-in, also across a reload: a mark in
    * sessionStorage (no token, and nothing left in the stores that logout wipes). Not kept with
@@ -67,6 +84,17 @@ export function createTokenStore(backend: Backend, namespace: string): TokenStor
   let session: SessionRecord | undefined
   const prefix = `${namespace}|`
   const signedOutKey = `oauth-spa:${namespace}:signed-out`
+  const deadKey = `oauth-spa:${namespace}:ended-before`
+  /** Sessions created up to this time have ended (a wipe failed); kept in this page too. */
+  let deadBefore = 0
+  const dead = (record: SessionRecord): boolean => {
+    const shared = Number(withWebStorage('localStorage', (local) => local.getItem(deadKey)) ?? 0)
+    return record.createdAt <= Math.max(deadBefore, Number.isFinite(shared) ? shared : 0)
+  }
+  const bury = (at: number | undefined) => {
+    deadBefore = at ?? 0
+    withWebStorage('localStorage', (local) => (at === undefined ? local.removeItem(deadKey) : local.setItem(deadKey, String(at))))
+  }
   /** Sets (`true`), clears (`false`) or reads (no argument) the signed-out mark; best effort. */
   const mark = (set?: boolean): boolean =>
     backend.kind === 'indexeddb' &&
@@ -101,7 +129,7 @@ export function createTokenStore(backend: Backend, namespace: string): TokenStor
 
     async loadSession() {
       const record = await backend.get<unknown>('id_tokens', namespace)
-      const next = isCurrent<SessionRecord>(record) ? record : undefined
+      const next = isCurrent<SessionRecord>(record) && !dead(record) ? record : undefined
       if (next?.sub !== session?.sub || next === undefined) access.clear()
       session = next
       return session
@@ -121,13 +149,14 @@ export function createTokenStore(backend: Backend, namespace: string): TokenStor
     },
 
     async saveSignIn(write) {
-      const previous = await backend.get<unknown>('id_tokens', namespace)
-      const sameUser = isCurrent<SessionRecord>(previous) && previous.sub === write.session.sub
-      // A different user: every token of the previous one (all audiences) goes in the same batch.
-      const ops: WriteOp[] = sameUser ? [] : [...(await accessKeys()).map((key) => ({ store: 'access_tokens' as const, key })), { store: 'refresh_tokens', key: namespace }]
+      // Every token of the previous session (all audiences) goes in the same batch: a new sign-in
+      // never serves an earlier one's tokens, whoever signed in (without an ID token there is no
+      // `sub` to tell users apart).
+      const ops: WriteOp[] = [...(await accessKeys()).map((key) => ({ store: 'access_tokens' as const, key })), { store: 'refresh_tokens', key: namespace }]
       await save(ops, write)
       mark(false)
-      if (!sameUser) access.clear()
+      bury(undefined)
+      access.clear()
       cacheWrite(write)
     },
 
@@ -139,15 +168,33 @@ export function createTokenStore(backend: Backend, namespace: string): TokenStor
     async clear(signedOut) {
       access.clear()
       session = undefined
+      // Marked first: a logout counts even when the wipe fails.
+      if (signedOut) mark(true)
+      try {
+        const ops: WriteOp[] = [
+          { store: 'id_tokens', key: namespace },
+          { store: 'refresh_tokens', key: namespace },
+          { store: 'dpop_keys', key: namespace },
+        ]
+        for (const key of await accessKeys()) ops.push({ store: 'access_tokens', key })
+        for (const key of await backend.keys('transactions', prefix)) ops.push({ store: 'transactions', key })
+        await backend.write(ops)
+      } catch (e) {
+        bury(Date.now())
+        throw e
+      }
+      bury(undefined)
+    },
+
+    async forget() {
+      access.clear()
+      session = undefined
+      if (backend.kind !== 'memory') return
       const ops: WriteOp[] = [
         { store: 'id_tokens', key: namespace },
         { store: 'refresh_tokens', key: namespace },
-        { store: 'dpop_keys', key: namespace },
       ]
       for (const key of await accessKeys()) ops.push({ store: 'access_tokens', key })
-      for (const key of await backend.keys('transactions', prefix)) ops.push({ store: 'transactions', key })
-      // Marked first: a logout counts even when the wipe fails.
-      if (signedOut) mark(true)
       await backend.write(ops)
     },
 

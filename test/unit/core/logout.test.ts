@@ -88,9 +88,14 @@ describe('logout', () => {
     expect(await dumpNamespace(p.clientId, ALL)).toEqual({})
   })
 
-  it('returnTo on another origin is refused (no open redirect)', async () => {
-    await expect(auth.logout({ returnTo: 'https://evil.example/' })).rejects.toMatchObject({ code: 'configuration_error' })
-    expect(auth.getSnapshot().status).toBe('authenticated')
+  it('returnTo on another origin is never used (no open redirect): the logout goes on to the post-logout URI and reports configuration_error', async () => {
+    const errors: OAuthError[] = []
+    auth.on('error', ({ error }) => errors.push(error))
+    await auth.logout({ returnTo: 'https://evil.example/', localOnly: true })
+    expect(errors.map((e) => e.code)).toEqual(['configuration_error'])
+    expect(auth.getSnapshot().status).toBe('unauthenticated')
+    expect(p.navigations.join(' ')).not.toMatch(/evil/)
+    expect(p.navigations.at(-1)).toBe(`${APP}/`)
   })
 
   it('a refresh failing after logout writes nothing back (no token survives)', async () => {

@@ -2,7 +2,7 @@ import 'fake-indexeddb/auto'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createOAuthClient, OAuthError } from '../../../src/index.js'
 import type { OAuthClient, OAuthClientOptions } from '../../../src/index.js'
-import { APP, clientOptions, idToken, installScriptedProvider, json, signIn, type ScriptedProvider } from '../helpers/scripted-provider.js'
+import { advanceClock, APP, clientOptions, idToken, installScriptedProvider, json, signIn, type ScriptedProvider } from '../helpers/scripted-provider.js'
 import { dumpNamespace } from '../helpers/idb.js'
 
 let p: ScriptedProvider
@@ -24,8 +24,9 @@ const shortLived = () => {
   p.token = (req) => Promise.resolve(base(req)).then(async (res) => json({ ...(await res.json()), expires_in: 1 }))
 }
 async function expireNow(): Promise<void> {
-  // A new page with a leeway longer than the token's life: every stored token counts as expired.
-  auth = createOAuthClient({ ...options, refreshLeewaySeconds: 7200 })
+  // A new page two hours later: every stored token has expired.
+  advanceClock()
+  auth = createOAuthClient(options)
   await new Promise((r) => setTimeout(r, 0))
 }
 
@@ -116,7 +117,7 @@ describe('getAccessToken and refresh', () => {
     ['500', () => json({ error: 'server_error' }, 500), 'network_error'],
     ['503 without body', () => new Response('busy', { status: 503 }), 'network_error'],
     ['network offline', () => Promise.reject(new TypeError('Failed to fetch')), 'network_error'],
-  ] as const)('checklist 49: %s keeps the session and every token; the next call retries', async (_n, fail, code) => {
+  ] as const)('checklist 49: %s keeps the session and every token; refreshes back off (nothing sent), then retry', async (_n, fail, code) => {
     await expireNow()
     const before = await dumpNamespace(p.clientId, ['access_tokens', 'id_tokens', 'refresh_tokens'])
     const good = p.token
@@ -125,6 +126,11 @@ describe('getAccessToken and refresh', () => {
     expect(auth.getSnapshot().status).toBe('authenticated')
     expect(await dumpNamespace(p.clientId, ['access_tokens', 'id_tokens', 'refresh_tokens'])).toEqual(before)
     p.token = good
+    // Within the back-off (1 s after the first failure) a call answers at once with the failure.
+    const sent = refreshGrants().length
+    await expect(auth.getAccessToken()).rejects.toMatchObject({ code, message: /backing off/ })
+    expect(refreshGrants()).toHaveLength(sent)
+    vi.setSystemTime(Date.now() + 1100)
     await expect(auth.getAccessToken()).resolves.toBe('at-2')
     expect(new URLSearchParams(refreshGrants().at(-1)!.body).get('refresh_token')).toBe('rt-1')
   })
@@ -159,7 +165,8 @@ describe('getAccessToken and refresh', () => {
   })
 
   it('checklist 20: a hung token endpoint gives timeout, session kept', async () => {
-    auth = createOAuthClient({ ...options, refreshLeewaySeconds: 7200, requestTimeoutSeconds: 0.2 })
+    advanceClock()
+    auth = createOAuthClient({ ...options, requestTimeoutSeconds: 0.2 })
     p.token = () => new Promise<Response>(() => {})
     await expect(auth.getAccessToken()).rejects.toMatchObject({ code: 'timeout' })
     expect(auth.getSnapshot().status).toBe('authenticated')
@@ -293,6 +300,28 @@ describe('checklist 37: storage is namespaced per issuer and client', () => {
     await expect(otherClient.getAccessToken()).rejects.toMatchObject({ code: 'login_required' })
     await otherClient.logout({ localOnly: true })
     await expect(auth.getAccessToken()).resolves.toBe('at-1')
+  })
+})
+
+describe('checklist 49: back-off', () => {
+  it('doubles after each failure up to 60 s, and a success resets it', async () => {
+    await expireNow()
+    p.token = () => json({ error: 'server_error' }, 503)
+    const waits: number[] = []
+    for (let i = 0; i < 8; i++) {
+      await expect(auth.getAccessToken()).rejects.toMatchObject({ code: 'network_error' })
+      const e = (await auth.getAccessToken().catch((x: unknown) => x)) as Error
+      waits.push(Number(/sent in (\d+) s/.exec(e.message)?.[1]))
+      vi.setSystemTime(Date.now() + waits.at(-1)! * 1000)
+    }
+    expect(waits).toEqual([1, 2, 4, 8, 16, 32, 60, 60])
+    expect(refreshGrants()).toHaveLength(8)
+    p.token = () => json(p.tokens())
+    await expect(auth.getAccessToken()).resolves.toMatch(/^at-/)
+    p.token = () => json({ error: 'server_error' }, 503)
+    advanceClock()
+    await expect(auth.getAccessToken()).rejects.toMatchObject({ code: 'network_error' })
+    expect(((await auth.getAccessToken().catch((x: unknown) => x)) as Error).message).toMatch(/sent in 1 s/)
   })
 })
 

@@ -125,6 +125,7 @@ export function installScriptedProvider(): ScriptedProvider {
       return json({ ok: true, auth: auth.split(' ')[0] })
     },
     restore() {
+      vi.useRealTimers()
       assign.mockRestore()
       vi.unstubAllGlobals()
     },
@@ -215,4 +216,14 @@ export async function signIn(auth: OAuthClient, p: ScriptedProvider, options?: L
   const url = callbackUrl(p)
   window.history.replaceState(null, '', url)
   return auth.handleRedirectCallback()
+}
+
+/**
+ * Moves the clock (`Date` only; timers stay real) past every token's lifetime: what was issued so
+ * far is expired, what is issued next is fresh. Undone by `restore()`.
+ */
+export function advanceClock(ms = 2 * 60 * 60 * 1000): void {
+  const now = Date.now()
+  vi.useFakeTimers({ toFake: ['Date'] })
+  vi.setSystemTime(now + ms)
 }

@@ -1,0 +1,54 @@
+/**
+ * RFC 9700 §4.4 mix-up defence for clients that share a redirect URI. Two clients with different
+ * issuers on one redirect URI, and an honest provider that sends no `iss`: a malicious provider
+ * sends the victim to the honest one with its own client's `state` and code challenge, and the
+ * honest provider's code comes back to the malicious client, which would post it (with the
+ * matching verifier) to the attacker's token endpoint. So where clients of different issuers share
+ * the redirect URI in this page (or with `requireIss`), a callback must carry RFC 9207 `iss`,
+ * whatever the metadata says; oauth4webapi then checks it against the client's issuer.
+ *
+ * @module
+ */
+import type * as oauth from 'oauth4webapi'
+import type { Config } from '../config.js'
+import { OAuthError } from '../errors.js'
+
+/** Issuers of the clients of this page, by redirect URI (origin and path): shared by every bundle. */
+const REGISTRY = Symbol.for('oauth-spa.redirect-issuers')
+
+/** Records that a client of `issuer` uses `redirect`, and returns every issuer on it. */
+function issuersOn(redirect: URL, issuer: string): ReadonlySet<string> {
+  const realm = globalThis as unknown as Record<symbol, Map<string, Set<string>> | undefined>
+  const registry = (realm[REGISTRY] ??= new Map())
+  const key = redirect.origin + redirect.pathname
+  let issuers = registry.get(key)
+  if (!issuers) registry.set(key, (issuers = new Set()))
+  issuers.add(issuer)
+  return issuers
+}
+
+/**
+ * Registers this client (call it when the client is created) and returns the check of a callback:
+ * it throws `invalid_callback` when `iss` is required and missing, and returns the metadata to
+ * validate the response with (announcing `iss` where it is required).
+ */
+export function guardMixUp(
+  config: Config,
+  redirect: URL,
+  issuer: string,
+): (url: URL, as: oauth.AuthorizationServer) => oauth.AuthorizationServer {
+  const sharing = issuersOn(redirect, issuer)
+  return (url, as) => {
+    const shared = [...sharing].some((other) => other !== issuer)
+    if (!config.requireIss && !shared) return as
+    if (!url.searchParams.has('iss')) {
+      throw new OAuthError(
+        'invalid_callback',
+        shared
+          ? 'callback: the response has no "iss" (RFC 9207), which is required where clients of different issuers share the redirect URI (RFC 9700 §4.4 mix-up)'
+          : 'callback: the response has no "iss" (RFC 9207), which requireIss demands',
+      )
+    }
+    return { ...as, authorization_response_iss_parameter_supported: true }
+  }
+}
