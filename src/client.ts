@@ -156,6 +156,14 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
     getAccessToken,
     fetch: authFetch,
     getUser: () => snapshot.get().user,
+    async getIdToken() {
+      await session.ready
+      const { status, user } = snapshot.get()
+      if (status !== 'authenticated') return undefined
+      const record = store.cachedSession() ?? (await store.loadSession().catch(() => undefined))
+      // Only the signed-in user's: never what another tab's sign-in just put in the store.
+      return record !== undefined && record.sub === user?.sub ? record.idToken : undefined
+    },
     getSnapshot: () => snapshot.get(),
     subscribe: (listener) => snapshot.subscribe(listener),
     on: (event, listener) => emitter.on(event, listener),

@@ -5,9 +5,11 @@
  */
 export { createOAuthClient } from './client.js'
 export { OAuthError, isOAuthError } from './errors.js'
+export { APP_STATE_MAX_BYTES } from './redirect/app-state.js'
 export type { OAuthErrorCode, OAuthErrorDetails } from './errors.js'
 export type {
   AuthSnapshot,
+  AddressClaim,
   AuthStatus,
   EndSessionOptions,
   GetAccessTokenOptions,
@@ -20,5 +22,6 @@ export type {
   OAuthEventMap,
   RedirectResult,
   SignInGrant,
+  StandardClaims,
   User,
 } from './types.js'

@@ -135,10 +135,113 @@ export interface SignInGrant {
 /** Whether the client knows the session yet, and whether there is one. */
 export type AuthStatus = 'loading' | 'authenticated' | 'unauthenticated'
 
-/** Claims of the validated ID token of the signed-in user. */
-export interface User {
-  /** Subject identifier at the issuer. */
+/** The `address` claim (OpenID Connect Core §5.1.1). */
+export interface AddressClaim {
+  /** Full mailing address, formatted for display; lines may be separated by `\n`. */
+  readonly formatted?: string
+  /** Street address, possibly several lines separated by `\n`. */
+  readonly street_address?: string
+  /** City or locality. */
+  readonly locality?: string
+  /** State, province, prefecture or region. */
+  readonly region?: string
+  /** Zip or postal code. */
+  readonly postal_code?: string
+  /** Country name. */
+  readonly country?: string
+}
+
+/**
+ * The ID token claims of OpenID Connect Core §2 and the standard claims of §5.1, as the provider
+ * sends them. Only `sub` is always present; which others appear depends on the scopes granted
+ * (`profile`, `email`, `address`, `phone`) and on the provider.
+ *
+ * The SDK validates `iss`, `aud`, `azp`, `exp`, `iat`, `nonce` and `auth_time`; it does not
+ * coerce the other claims: these types say what OpenID Connect specifies, and a provider that
+ * sends, say, `email_verified: "true"` (a string) is not corrected.
+ */
+export interface StandardClaims {
+  /** Subject identifier at the issuer: the user's stable id there. */
   readonly sub: string
+  /** Issuer identifier. */
+  readonly iss?: string
+  /** Audience(s): the client id, possibly with others. */
+  readonly aud?: string | readonly string[]
+  /** Expiry of the ID token, seconds since the epoch. */
+  readonly exp?: number
+  /** Issue time of the ID token, seconds since the epoch. */
+  readonly iat?: number
+  /** When the user last authenticated, seconds since the epoch. */
+  readonly auth_time?: number
+  /** The nonce of the authorization request (already checked). */
+  readonly nonce?: string
+  /** Authentication context class reference (e.g. a level of assurance). */
+  readonly acr?: string
+  /** Authentication methods references (e.g. `['pwd', 'otp']`). */
+  readonly amr?: readonly string[]
+  /** Authorized party: the client id the ID token was issued to. */
+  readonly azp?: string
+  /** Session id at the provider (OpenID Connect Front-/Back-Channel Logout). */
+  readonly sid?: string
+  /** Full name, for display. */
+  readonly name?: string
+  /** Given (first) name(s). */
+  readonly given_name?: string
+  /** Surname(s). */
+  readonly family_name?: string
+  /** Middle name(s). */
+  readonly middle_name?: string
+  /** Casual name. */
+  readonly nickname?: string
+  /** Shorthand name the user wants to be referred to as (not unique, not stable: use `sub` as the id). */
+  readonly preferred_username?: string
+  /** URL of the user's profile page. */
+  readonly profile?: string
+  /** URL of the user's picture. */
+  readonly picture?: string
+  /** URL of the user's web page or blog. */
+  readonly website?: string
+  /** E-mail address (not unique, not stable: use `sub` as the id). */
+  readonly email?: string
+  /** Whether the provider verified the e-mail address. */
+  readonly email_verified?: boolean
+  /** Gender, e.g. `'female'` or `'male'`, or another value. */
+  readonly gender?: string
+  /** Birthday, `YYYY-MM-DD` (or `YYYY`, or `0000-MM-DD`). */
+  readonly birthdate?: string
+  /** Time zone name, e.g. `'Europe/Paris'`. */
+  readonly zoneinfo?: string
+  /** Locale, a BCP 47 language tag such as `'en-US'`. */
+  readonly locale?: string
+  /** Telephone number, preferably E.164. */
+  readonly phone_number?: string
+  /** Whether the provider verified the telephone number. */
+  readonly phone_number_verified?: boolean
+  /** Postal address. */
+  readonly address?: AddressClaim
+  /** When the user's information was last updated, seconds since the epoch. */
+  readonly updated_at?: number
+}
+
+/**
+ * Claims of the validated ID token of the signed-in user: the {@link StandardClaims}, and any other
+ * claim as `unknown`.
+ *
+ * Declare your provider's own claims once, by declaration merging, and they are typed wherever a
+ * user appears (`getUser()`, the snapshot, `handleRedirectCallback()`, `useAuth()`):
+ *
+ * @example
+ * ```ts
+ * declare module 'oauth-spa' {
+ *   interface User {
+ *     readonly roles?: readonly string[]
+ *     readonly 'https://example.com/tenant'?: string
+ *   }
+ * }
+ * ```
+ */
+export interface User extends StandardClaims {
+  /** Any other claim the provider put in the ID token. */
   readonly [claim: string]: unknown
 }
 
@@ -163,6 +266,18 @@ export interface LoginOptions {
   loginHint?: string
   /** More authorization request parameters. The protocol's own parameters cannot be overridden. */
   extraParams?: Record<string, string>
+  /**
+   * Data of the app to get back after the redirect, from `handleRedirectCallback()` (and
+   * `<AuthProvider onRedirectCallback>`): e.g. a draft, the tab that was open. Stored with the
+   * transaction on this device, never sent to the provider nor put in a URL.
+   *
+   * It must be plain JSON-compatible data (`null`, booleans, finite numbers, strings, arrays and
+   * plain objects: structured-clonable, and unchanged also where the transaction rides in
+   * sessionStorage) of at most {@link APP_STATE_MAX_BYTES} bytes as JSON; anything else is a
+   * `configuration_error` and nothing starts. Not for secrets: it sits in the browser's storage
+   * until the sign-in completes or expires.
+   */
+  appState?: unknown
 }
 
 /** What {@link OAuthClient.handleRedirectCallback} resolves with. */
@@ -173,6 +288,8 @@ export interface RedirectResult {
   user: User | undefined
   /** What the sign-in asked for and what came back (scope, refresh token). */
   grant: SignInGrant
+  /** The `appState` given to `login()` (a copy), or `undefined` when none was given. */
+  appState: unknown
 }
 
 /** Options of {@link OAuthClient.getAccessToken}. */
@@ -235,6 +352,18 @@ export interface OAuthClient {
   fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>
   /** Claims of the signed-in user, or `undefined`. */
   getUser(): User | undefined
+  /**
+   * The raw ID token (a JWT) of the session, for a back end that asks for one; `undefined` when
+   * signed out or when the sign-in had no `openid` scope.
+   *
+   * An ID token tells its audience (this client) who signed in: it is not an access token, and an
+   * API must not accept it as one. Whatever you hand it to can impersonate the user toward
+   * anything that does accept it, until it expires (its `exp`, which this method does not check or
+   * renew: a refresh may bring a new one). Prefer `fetch`/`getAccessToken` for APIs; send an ID
+   * token only over TLS to your own back end, which must validate its signature, `iss`, `aud` and
+   * `exp`, and never log it.
+   */
+  getIdToken(): Promise<string | undefined>
   /** The current immutable snapshot. */
   getSnapshot(): AuthSnapshot
   /** Calls `listener` on every snapshot change. Returns the unsubscribe function. */

@@ -10,22 +10,26 @@ import type { AuthStatus, OAuthClient, User } from '../types.js'
 /**
  * What {@link useAuth} returns: the client's state and its bound methods.
  *
- * The object changes identity when the state changes; `login`, `logout`, `getAccessToken` and
- * `fetch` keep the same identity for as long as the provider's `client` does, so they are safe in
+ * The object changes identity when the state changes; `login`, `logout`, `getAccessToken`,
+ * `getIdToken` and `fetch` keep the same identity for as long as the provider's `client` does, so they are safe in
  * dependency arrays.
  *
  * @example
  * ```tsx
- * const { status, user, login, logout } = useAuth()
- * if (status === 'loading') return <Spinner />
- * return status === 'authenticated'
- *   ? <button onClick={() => logout()}>Sign out {String(user?.name ?? user?.sub)}</button>
+ * const { isLoading, isAuthenticated, user, login, logout } = useAuth()
+ * if (isLoading) return <Spinner />
+ * return isAuthenticated
+ *   ? <button onClick={() => logout()}>Sign out {user?.name ?? user?.sub}</button>
  *   : <button onClick={() => login()}>Sign in</button>
  * ```
  */
 export interface AuthState {
   /** `'loading'` until the client knows whether there is a session (always so on the server). */
   readonly status: AuthStatus
+  /** `status === 'authenticated'`. */
+  readonly isAuthenticated: boolean
+  /** `status === 'loading'`: the session is not known yet (or a redirect callback is being handled). */
+  readonly isLoading: boolean
   /** ID token claims of the signed-in user, or `undefined`. */
   readonly user: User | undefined
   /**
@@ -41,6 +45,8 @@ export interface AuthState {
   readonly getAccessToken: OAuthClient['getAccessToken']
   /** {@link OAuthClient.fetch}: `fetch` that attaches the access token for the allowed API origins. */
   readonly fetch: OAuthClient['fetch']
+  /** {@link OAuthClient.getIdToken}: the raw ID token, for a back end that needs it (read its risks there). */
+  readonly getIdToken: OAuthClient['getIdToken']
 }
 
 /** @internal What the provider puts in the context. */

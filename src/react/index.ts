@@ -24,7 +24,7 @@
  * @module
  */
 export { AuthProvider } from './AuthProvider.js'
-export type { AuthProviderProps } from './AuthProvider.js'
+export type { AuthProviderBaseProps, AuthProviderClientProps, AuthProviderOptionsProps, AuthProviderProps } from './AuthProvider.js'
 export type { AuthState } from './context.js'
 export { useAuth, useAuthClient } from './useAuth.js'
 export { RequireAuth, withAuthRequired } from './RequireAuth.js'

@@ -16,6 +16,7 @@ import { effectiveScope, promptFor } from '../provider/offline-access.js'
 import type { Provider } from '../provider/provider.js'
 import { RECORD_VERSION } from '../store/records.js'
 import type { LoginOptions } from '../types.js'
+import { copyAppState } from './app-state.js'
 import { currentOrigin, currentPath, sameOriginPath } from './return-to.js'
 import { TRANSACTION_LIFETIME_MS, type Transaction, type TransactionStore } from './transactions.js'
 
@@ -56,6 +57,7 @@ function checkOptions(options: LoginOptions): void {
 export async function startLogin(deps: AuthorizeDeps, options: LoginOptions = {}): Promise<never> {
   const { config, provider, transactions } = deps
   checkOptions(options)
+  const appState = copyAppState(options.appState)
   const origin = currentOrigin()
   if (origin === undefined) throw invalid('login() needs a browser page')
 
@@ -121,6 +123,7 @@ export async function startLogin(deps: AuthorizeDeps, options: LoginOptions = {}
     createdAt: now,
     expiresAt: now + TRANSACTION_LIFETIME_MS,
     dpopJkt,
+    ...(appState === undefined ? {} : { appState }),
     // Sent as max_age: the ID token's auth_time is then checked against it (OIDC Core §3.1.2.1).
     maxAge: options.extraParams?.['max_age'] === undefined ? undefined : Number(options.extraParams['max_age']),
   }

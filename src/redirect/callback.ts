@@ -174,7 +174,7 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
     await transactions.completed(state).catch(() => undefined)
     // What was asked for and what came back: a dropped offline_access is visible to the app.
     const grant = { requestedScope: txn.scope, grantedScope: tokens.scope, refreshToken: tokens.refreshToken !== undefined }
-    return { returnTo: txn.returnTo, user: claims, grant }
+    return { returnTo: txn.returnTo, user: claims, grant, appState: txn.appState }
   }
 
   function parse(url: string | undefined): URL | undefined {

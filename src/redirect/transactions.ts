@@ -31,6 +31,8 @@ export interface Transaction {
   dpopJkt: string | undefined
   /** The `max_age` sent (through `extraParams`), in seconds. */
   maxAge?: number | undefined
+  /** The app's `login({ appState })`: plain JSON-compatible data, never a token, never in a URL. */
+  appState?: unknown
 }
 
 /**
