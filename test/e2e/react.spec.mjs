@@ -75,12 +75,16 @@ test('React page in StrictMode: RequireAuth signs in through the provider, one c
   const authUrl = new URL(authRequests[0])
   expect(authUrl.searchParams.get('redirect_uri')).toBe(servers.redirectUri)
   expect(authUrl.searchParams.get('code_challenge_method')).toBe('S256')
+  // appState stays on the device: not in the authorization request.
+  expect(decodeURIComponent(authUrl.href)).not.toContain('Q3')
+  expect(decodeURIComponent(authUrl.href)).not.toContain('RequireAuth')
 
   // 2. The provider's real form; it redirects to /callback, where <AuthProvider> redeems the code.
   const callbackRequest = page.waitForRequest((r) => r.isNavigationRequest() && r.url().startsWith(`${app}/callback`))
   await submitLogin(page, { username: 'alice', password: 'wonderland' })
   const callbackUrl = new URL((await callbackRequest).url())
   expect(callbackUrl.searchParams.get('code')).toBeTruthy()
+  expect(decodeURIComponent(callbackUrl.href)).not.toContain('Q3')
 
   // 3. Signed in: the header shows the user, and the app is back on the protected path.
   await expect(page.locator('#status')).toHaveText('authenticated', { timeout: 20_000 })
@@ -91,6 +95,11 @@ test('React page in StrictMode: RequireAuth signs in through the provider, one c
   await expect(page).toHaveURL(`${app}${protectedPath}`)
   await expect(page.locator('#path')).toHaveText('/protected/profile')
   await expect(page.locator('#error')).toHaveCount(0)
+  // login({ appState }) came back through the real redirect to onRedirectCallback(returnTo, result).
+  expect(JSON.parse(await page.locator('#app-state').textContent())).toEqual({ via: 'RequireAuth', startedAt: '/protected/profile', note: 'Draft «Q3»' })
+  await expect(page.locator('#flags')).toHaveText('authenticated=true loading=false')
+  // getIdToken(): the ID token of this sign-in, issued to this client.
+  await expect(page.locator('#id-token-aud')).toHaveText(servers.clientId)
   // StrictMode was really active (React development build): the probe effect ran twice.
   await expect(page.locator('#strict-effects')).toHaveText('2')
 
@@ -147,6 +156,8 @@ test('React page in StrictMode: RequireAuth signs in through the provider, one c
   await page.waitForURL((u) => u.origin === app && u.pathname === '/logged-out', { timeout: 20_000 })
   await expect(page.locator('#status')).toHaveText('unauthenticated', { timeout: 15_000 })
   await expect(page.locator('#user-name')).toHaveText('')
+  await expect(page.locator('#flags')).toHaveText('authenticated=false loading=false')
+  await expect(page.locator('#id-token-aud')).toHaveText('')
   await expect(page.locator('#sign-out')).toHaveCount(0)
   await expect(page.locator('#public')).toBeVisible()
   expect(provider.stats.endSessions).toBe(1)

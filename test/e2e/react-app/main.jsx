@@ -11,6 +11,10 @@
 // where StrictMode really runs effects twice: #strict-effects shows how many times a probe effect
 // ran on the first mount (2 proves StrictMode was active).
 //
+// <RequireAuth> passes appState to login(); onRedirectCallback(returnTo, result) shows
+// result.appState as JSON in #app-state, so the test can follow it through the real redirect.
+// #id-token-aud shows the `aud` of useAuth().getIdToken()'s token (never the token itself).
+//
 // Data the test reads is in the DOM only (ids below), nothing on window.
 import { StrictMode, useCallback, useEffect, useState } from 'react'
 import { createRoot } from 'react-dom/client'
@@ -22,8 +26,19 @@ const PUBLIC_PATHS = new Set(['/', '/logged-out'])
 let strictEffects = 0
 const redirectCallbacks = []
 
-function Header({ returnTo, redirectCount }) {
-  const { status, user, error, login, logout } = useAuth()
+function Header({ returnTo, redirectCount, appState }) {
+  const { status, isAuthenticated, isLoading, user, error, login, logout, getIdToken } = useAuth()
+  const [idTokenAud, setIdTokenAud] = useState('')
+  useEffect(() => {
+    let active = true
+    getIdToken().then((token) => {
+      if (!active) return
+      if (token === undefined) return setIdTokenAud('')
+      const payload = JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')))
+      setIdTokenAud(String(payload.aud))
+    })
+    return () => { active = false }
+  }, [getIdToken, status])
   const [probe, setProbe] = useState(0)
   useEffect(() => {
     strictEffects += 1
@@ -37,6 +52,9 @@ function Header({ returnTo, redirectCount }) {
       <p>user: <output id="user-name">{name}</output> <output id="user-sub">{user ? String(user.sub) : ''}</output></p>
       <p>returned to: <output id="return-to">{returnTo ?? ''}</output> (<output id="redirect-callbacks">{redirectCount}</output> callback deliveries)</p>
       <p>strict effects: <output id="strict-effects">{probe}</output></p>
+      <p>flags: <output id="flags">{`authenticated=${isAuthenticated} loading=${isLoading}`}</output></p>
+      <p>app state: <output id="app-state">{appState === undefined ? '' : JSON.stringify(appState)}</output></p>
+      <p>ID token audience: <output id="id-token-aud">{idTokenAud}</output></p>
       {error ? <p id="error" role="alert">{`${error.code}: ${error.message}`}</p> : null}
       {status === 'authenticated' ? (
         <button id="sign-out" type="button" onClick={() => { logout().catch((e) => console.error('logout failed', e)) }}>Sign out</button>
@@ -73,6 +91,7 @@ function App({ client, api }) {
   const [path, setPath] = useState(() => window.location.pathname)
   const [returnTo, setReturnTo] = useState(undefined)
   const [redirectCount, setRedirectCount] = useState(0)
+  const [appState, setAppState] = useState(undefined)
 
   useEffect(() => {
     const onPop = () => setPath(window.location.pathname)
@@ -80,8 +99,9 @@ function App({ client, api }) {
     return () => window.removeEventListener('popstate', onPop)
   }, [])
 
-  const onRedirectCallback = useCallback((to) => {
+  const onRedirectCallback = useCallback((to, result) => {
     redirectCallbacks.push(to)
+    setAppState(result?.appState)
     window.history.replaceState(null, '', to)
     setPath(window.location.pathname)
     setReturnTo(to)
@@ -90,12 +110,12 @@ function App({ client, api }) {
 
   return (
     <AuthProvider client={client} onRedirectCallback={onRedirectCallback}>
-      <Header returnTo={returnTo} redirectCount={redirectCount} />
+      <Header returnTo={returnTo} redirectCount={redirectCount} appState={appState} />
       <p>path: <output id="path">{path}</output></p>
       {PUBLIC_PATHS.has(path) ? (
         <p id="public">Public page.</p>
       ) : (
-        <RequireAuth fallback={<p id="fallback">Signing you in…</p>}>
+        <RequireAuth fallback={<p id="fallback">Signing you in…</p>} loginOptions={{ appState: { via: 'RequireAuth', startedAt: path, note: 'Draft «Q3»' } }}>
           <Profile api={api} />
         </RequireAuth>
       )}

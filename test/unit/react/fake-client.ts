@@ -29,6 +29,10 @@ export interface FakeClientOptions {
   loginError?: unknown
   /** Path of the redirect URI. Default `'/callback'`. */
   callbackPath?: string
+  /** `appState` a callback resolves with. */
+  appState?: unknown
+  /** What `getIdToken()` resolves with while authenticated. */
+  idToken?: string
 }
 
 export class FakeClient implements OAuthClient {
@@ -96,7 +100,7 @@ export class FakeClient implements OAuthClient {
       }
       const user = this.#options.user ?? { sub: 'user-1', name: 'Ada' }
       this.setSnapshot({ status: 'authenticated', user })
-      return { returnTo: this.#options.returnTo ?? '/', user }
+      return { returnTo: this.#options.returnTo ?? '/', user, appState: this.#options.appState }
     })()
     this.#callbacks.set(url, promise)
     return promise
@@ -113,6 +117,9 @@ export class FakeClient implements OAuthClient {
   }
 
   getUser = (): User | undefined => this.#snapshot.user
+
+  getIdToken = (): Promise<string | undefined> =>
+    Promise.resolve(this.#snapshot.status === 'authenticated' ? this.#options.idToken : undefined)
 
   getSnapshot = (): AuthSnapshot => this.#snapshot
 

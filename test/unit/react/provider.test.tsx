@@ -187,7 +187,7 @@ describe('redirect callback', () => {
     await waitFor(() => expect(onRedirectCallback).toHaveBeenCalled())
     expect(statusText()).toBe('authenticated alice')
     expect(onRedirectCallback).toHaveBeenCalledTimes(1)
-    expect(onRedirectCallback).toHaveBeenCalledWith('/orders?id=7#top')
+    expect(onRedirectCallback).toHaveBeenCalledWith('/orders?id=7#top', expect.objectContaining({ returnTo: '/orders?id=7#top', user: expect.objectContaining({ sub: 'alice' }) }))
     expect(client.tokenExchanges).toBe(1)
     expect(client.callbackCalls).toBe(1)
     // Nothing more happens later.
@@ -239,7 +239,7 @@ describe('redirect callback', () => {
     const latest = vi.fn()
     const { rerender } = render(<AuthProvider client={client} onRedirectCallback={stale} />)
     rerender(<AuthProvider client={client} onRedirectCallback={latest} />)
-    await waitFor(() => expect(latest).toHaveBeenCalledWith('/a'))
+    await waitFor(() => expect(latest).toHaveBeenCalledWith('/a', expect.objectContaining({ returnTo: '/a' })))
     expect(stale).not.toHaveBeenCalled()
   })
 
@@ -322,7 +322,7 @@ describe('redirect callback', () => {
         </AuthProvider>
       </StrictMode>,
     )
-    await waitFor(() => expect(onRedirectCallback).toHaveBeenCalledWith('/'))
+    await waitFor(() => expect(onRedirectCallback).toHaveBeenCalledWith('/', undefined))
     expect(onRedirectCallback).toHaveBeenCalledTimes(1)
     expect(statusText()).not.toContain('error')
   })
@@ -353,7 +353,7 @@ describe('errors from another copy of the core', () => {
         <Status />
       </AuthProvider>,
     )
-    await waitFor(() => expect(onRedirectCallback).toHaveBeenCalledWith('/'))
+    await waitFor(() => expect(onRedirectCallback).toHaveBeenCalledWith('/', undefined))
     expect(statusText()).toBe('unauthenticated')
   })
 })

@@ -103,7 +103,7 @@ describe('with the real client', () => {
     expect(provider?.navigations).toHaveLength(1)
     expect(provider?.tokenRequests).toHaveLength(1)
     expect(provider?.tokenRequests[0]?.get('code')).toBe('the-code')
-    expect(onRedirectCallback).toHaveBeenCalledExactlyOnceWith('/orders?id=7#top')
+    expect(onRedirectCallback).toHaveBeenCalledExactlyOnceWith('/orders?id=7#top', expect.objectContaining({ returnTo: '/orders?id=7#top', appState: undefined }))
     await waitFor(() => expect(statusText()).toBe('authenticated alice'))
     expect(screen.getByText('secret')).toBeTruthy()
     // The core scrubbed the authorization response from the address bar.

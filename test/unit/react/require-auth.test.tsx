@@ -121,7 +121,7 @@ describe('RequireAuth', () => {
     )
     expect(screen.getByText('wait')).toBeTruthy()
     await waitFor(() => expect(screen.getByText('secret')).toBeTruthy())
-    expect(onRedirectCallback).toHaveBeenCalledExactlyOnceWith('/orders')
+    expect(onRedirectCallback).toHaveBeenCalledExactlyOnceWith('/orders', expect.objectContaining({ returnTo: '/orders' }))
     expect(client.loginCalls).toEqual([])
     expect(client.tokenExchanges).toBe(1)
   })
