@@ -105,6 +105,9 @@ for (const f of ['test-results/unit.json', 'test-results/e2e.json', 'test-result
 const lock = run('lockfile', ['node', 'scripts/check-lock.mjs'])
 if (!lock) failed++
 const typecheck = run('typecheck', ['tsc', '--noEmit', '-p', 'tsconfig.json'])
+// The API reference from the TSDoc (typedoc.json: warnings are errors, so an undocumented export
+// or a broken {@link} fails here). Output in docs/api/, not committed.
+if (!run('docs', ['typedoc', '--logLevel', 'Warn'])) failed++
 // The one build: every e2e suite below loads dist/ as it is (none of them builds again).
 const build = typecheck && run('build', ['rollup', '-c'])
 if (build) {

@@ -67,6 +67,7 @@ export interface OAuthErrorDetails {
  * ```
  */
 export class OAuthError extends Error {
+  /** Always `'OAuthError'`. */
   override readonly name = 'OAuthError'
   /** Stable machine-readable code. */
   readonly code: OAuthErrorCode

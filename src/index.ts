@@ -1,7 +1,7 @@
 /**
  * oauth-spa: OAuth 2.0 / OpenID Connect for single-page apps.
  *
- * @packageDocumentation
+ * @module oauth-spa
  */
 export { createOAuthClient } from './client.js'
 export { OAuthError, isOAuthError } from './errors.js'

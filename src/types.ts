@@ -247,8 +247,11 @@ export interface User extends StandardClaims {
 
 /** Immutable state of the client, shaped for React's `useSyncExternalStore`. */
 export interface AuthSnapshot {
+  /** Whether the session is known yet, and whether there is one. */
   readonly status: AuthStatus
+  /** Claims of the signed-in user, when `status` is `'authenticated'` (and the sign-in had `openid`). */
   readonly user?: User
+  /** Why the client is signed out, when it has a reason to report (a failed callback, an ended session). */
   readonly error?: OAuthError
 }
 
@@ -316,20 +319,39 @@ export interface LogoutOptions {
 /** Payloads of the events of {@link OAuthClient.on}. */
 export interface OAuthEventMap {
   /** A sign-in completed, in this tab or another tab of the origin. */
-  login: { user: User | undefined }
+  login: {
+    /** The user who signed in. */
+    user: User | undefined
+  }
   /** The session was ended by `logout()`, in this tab or another. */
   logout: Record<string, never>
   /** An access token was obtained with the refresh token. */
-  token_refreshed: { resource: string | undefined; scope: string; expiresAt: number }
+  token_refreshed: {
+    /** The audience (RFC 8707 resource) of the new access token, if any. */
+    resource: string | undefined
+    /** The scope of the new access token. */
+    scope: string
+    /** When it expires, in milliseconds since the epoch. */
+    expiresAt: number
+  }
   /** The provider ended the session (`invalid_grant`) or it became unusable; sign in again. */
-  session_expired: { error: OAuthError }
+  session_expired: {
+    /** Why the session ended. */
+    error: OAuthError
+  }
   /** IndexedDB could not be opened: the client keeps tokens in memory only. */
-  storage_fallback: { error: OAuthError }
+  storage_fallback: {
+    /** Why IndexedDB could not be used (a `storage_error`). */
+    error: OAuthError
+  }
   /**
    * A failure that no call returned (e.g. revocation at logout), or a sign-in that asked for
    * `offline_access` and got no refresh token (`configuration_error`; see `offlineAccessConsent`).
    */
-  error: { error: OAuthError }
+  error: {
+    /** The failure. */
+    error: OAuthError
+  }
 }
 
 /** Name of an event of {@link OAuthClient.on}. */

@@ -21,7 +21,7 @@
  * )
  * ```
  *
- * @module
+ * @module oauth-spa/react
  */
 export { AuthProvider } from './AuthProvider.js'
 export type { AuthProviderBaseProps, AuthProviderClientProps, AuthProviderOptionsProps, AuthProviderProps } from './AuthProvider.js'
