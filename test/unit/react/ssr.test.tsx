@@ -54,3 +54,23 @@ describe('server rendering with the real client', () => {
     expect(html).not.toContain('secret')
   })
 })
+
+describe('server rendering with the client options as props', () => {
+  it('renders the loading state (isLoading true), touching no browser global', () => {
+    function Flags(): ReactNode {
+      const { isLoading, isAuthenticated } = useAuth()
+      return <p>flags:{`${isLoading}/${isAuthenticated}`}</p>
+    }
+    const html = renderToString(
+      <AuthProvider issuer="https://op.example" clientId="ssr-props" redirectUri="https://app.example/callback">
+        <Flags />
+        <RequireAuth fallback={<p>wait</p>}>
+          <p>secret</p>
+        </RequireAuth>
+      </AuthProvider>,
+    )
+    expect(html).toContain('flags:<!-- -->true/false')
+    expect(html).toContain('wait')
+    expect(html).not.toContain('secret')
+  })
+})
