@@ -100,7 +100,7 @@ describe('README and docs samples', () => {
       noUnusedLocals: false,
       noUnusedParameters: false,
       baseUrl: ROOT,
-      paths: { 'oauth-spa': ['src/index.ts'], 'oauth-spa/react': ['src/react/index.ts'] },
+      paths: { 'oauth-spa': ['src/index.ts'], 'oauth-spa/react': ['src/react/index.ts'], 'oauth-spa/testing': ['src/testing/index.ts'] },
     })
     const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => {
       const text = ts.flattenDiagnosticMessageText(d.messageText, '\n')
