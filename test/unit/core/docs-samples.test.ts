@@ -138,6 +138,22 @@ describe('README and docs samples', () => {
     expect(missing).toEqual([])
   })
 
+  it('docs/configuration.md has a row for every option of createOAuthClient and of login()', () => {
+    const source = readFileSync(path.join(ROOT, 'src', 'types.ts'), 'utf8')
+    const program = ts.createSourceFile('types.ts', source, ts.ScriptTarget.ES2022, true)
+    const names = (interfaceName: string): string[] => {
+      const found = program.statements.find((s): s is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(s) && s.name.text === interfaceName)
+      expect(found, interfaceName).toBeDefined()
+      return found!.members.flatMap((m) => (m.name && ts.isIdentifier(m.name) ? [m.name.text] : []))
+    }
+    const docs = readFileSync(path.join(ROOT, 'docs', 'configuration.md'), 'utf8')
+    const rows = new Set([...docs.matchAll(/^\| `([A-Za-z]+)`/gm)].map((m) => m[1]!))
+    const options = names('OAuthClientOptions')
+    expect(options).toContain('issuer')
+    expect(options.filter((n) => !rows.has(n))).toEqual([])
+    expect(names('LoginOptions').filter((n) => !rows.has(n) && !docs.includes(`\`${n}\``))).toEqual([])
+  })
+
   it('the README fits in about 8 KB', () => {
     expect(readFileSync(path.join(ROOT, 'README.md')).length).toBeLessThanOrEqual(8.5 * 1024)
   })
