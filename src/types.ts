@@ -292,7 +292,7 @@ export interface RedirectResult {
   /** What the sign-in asked for and what came back (scope, refresh token). */
   grant: SignInGrant
   /** The `appState` given to `login()` (a copy), or `undefined` when none was given. */
-  appState: unknown
+  appState?: unknown
 }
 
 /** Options of {@link OAuthClient.getAccessToken}. */
