@@ -100,7 +100,7 @@ export class FakeClient implements OAuthClient {
       }
       const user = this.#options.user ?? { sub: 'user-1', name: 'Ada' }
       this.setSnapshot({ status: 'authenticated', user })
-      return { returnTo: this.#options.returnTo ?? '/', user, appState: this.#options.appState }
+      return { returnTo: this.#options.returnTo ?? '/', user, grant: { requestedScope: 'openid', grantedScope: 'openid', refreshToken: true }, appState: this.#options.appState }
     })()
     this.#callbacks.set(url, promise)
     return promise
