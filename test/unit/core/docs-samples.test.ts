@@ -88,8 +88,10 @@ describe('README and docs samples', () => {
       mkdirSync(dir, { recursive: true })
       writeFileSync(path.join(dir, 'auth.ts'), AUTH_MODULE)
       const file = path.join(dir, `sample.${sample.lang}`)
-      // A module of its own, so that samples never see each other's names.
-      writeFileSync(file, `${sample.code}\nexport {}\n`)
+      // A module of its own, so that samples never see each other's names. Samples that run in
+      // Node (a Playwright config, the test helpers) get Node's types; browser samples do not.
+      const node = /from '(@playwright\/test|node:[^']+|oauth-spa\/testing)'/.test(sample.code) ? '/// <reference types="node" />\n' : ''
+      writeFileSync(file, `${node}${sample.code}\nexport {}\n`)
       files.set(file, sample)
     }
     const config = ts.readConfigFile(path.join(ROOT, 'tsconfig.json'), ts.sys.readFile).config
@@ -107,7 +109,8 @@ describe('README and docs samples', () => {
       const sample = d.file ? files.get(path.resolve(d.file.fileName)) : undefined
       if (!d.file || !sample) return `${text}${d.file ? ` (${path.relative(ROOT, d.file.fileName)})` : ''}`
       const { line } = d.file.getLineAndCharacterOfPosition(d.start ?? 0)
-      return `${sample.page}:${sample.line + 1 + line}: ${text}`
+      const shift = d.file.text.startsWith('/// <reference types="node" />') ? 1 : 0
+      return `${sample.page}:${sample.line + 1 + line - shift}: ${text}`
     })
     expect(diagnostics).toEqual([])
   })
