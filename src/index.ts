@@ -5,6 +5,8 @@
  */
 export { createOAuthClient } from './client.js'
 export { OAuthError, isOAuthError } from './errors.js'
+export { readChallenge } from './fetch/challenge.js'
+export type { Challenge } from './fetch/challenge.js'
 export type { OAuthErrorCode, OAuthErrorDetails } from './errors.js'
 export type {
   AuthSnapshot,
@@ -18,6 +20,7 @@ export type {
   OAuthClientOptions,
   OAuthEvent,
   OAuthEventMap,
+  PopupLoginOptions,
   RedirectResult,
   SignInGrant,
   User,

@@ -31,6 +31,8 @@ export interface Transaction {
   dpopJkt: string | undefined
   /** The `max_age` sent (through `extraParams`), in seconds. */
   maxAge?: number | undefined
+  /** The `acr_values` sent: the ID token's `acr` must be one of them. */
+  acrValues?: string[] | undefined
 }
 
 /**
