@@ -28,6 +28,7 @@ import { createSession, endsSession } from './session/session.js'
 import { refreshCeilingMs } from './session/refresh.js'
 import { createSnapshotStore } from './session/snapshot.js'
 import { openStorage } from './store/open-storage.js'
+import { withWebStorage } from './store/web-storage.js'
 import { createTokenStore } from './store/token-store.js'
 import type { OAuthClient, OAuthClientOptions, RedirectResult } from './types.js'
 
@@ -206,15 +207,24 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
   /** Sign-in results whose grant has been checked (a second handleRedirectCallback gets the same one). */
   const reported = new WeakSet<object>()
 
-  if (silentSignIn && config.restoreOnLoad && typeof location !== 'undefined' && !callbacks.isCallback()) {
-    // One silent sign-in before a page without a stored session reports `unauthenticated`.
+  if (silentSignIn && config.restoreOnLoad) {
+    // A tab that signed out is not signed back in silently, also after a reload and with memory
+    // storage (whose store keeps no signed-out mark): a mark of its own, no token, per tab.
+    const noRestore = `oauth-spa:${config.namespace}:no-restore`
+    emitter.on('logout', () => withWebStorage('sessionStorage', (s) => s.setItem(noRestore, '1')))
+    emitter.on('login', () => withWebStorage('sessionStorage', (s) => s.removeItem(noRestore)))
+    if (typeof location !== 'undefined' && !callbacks.isCallback()) restoreOnLoad(silentSignIn, () => withWebStorage('sessionStorage', (s) => s.getItem(noRestore) === '1') === true)
+  }
+
+  /** One silent sign-in before a page without a stored session reports `unauthenticated`. */
+  function restoreOnLoad(silent: NonNullable<typeof silentSignIn>, signedOut: () => boolean): void {
     const token = session.hold()
     void (async () => {
       await session.ready
       // Under the refresh lock (one silent sign-in at a time across tabs), after another tab's.
-      const data = session.afterLogout()
+      const data = session.afterLogout() || signedOut()
         ? undefined
-        : await lock(`oauth-spa:${config.namespace}:refresh`, async () => ((await store.loadSession()) ? undefined : silentSignIn())).catch(() => undefined)
+        : await lock(`oauth-spa:${config.namespace}:refresh`, async () => ((await store.loadSession()) ? undefined : silent())).catch(() => undefined)
       if (data) await session.signIn(data).catch(() => session.settle(token))
       else await session.settle(token)
     })()
