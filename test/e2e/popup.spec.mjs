@@ -41,18 +41,20 @@ test('popup_blocked: without a user gesture a real popup blocker refuses; nothin
   // Playwright turns Chromium's popup blocker off; this browser keeps it on.
   const browser = await launchChromium({ ignoreDefaultArgs: ['--disable-popup-blocking'] })
   try {
-    const page = await browser.newPage()
-    // Called by the page itself, 6 s after it is up: Playwright's evaluations count as user
-    // activation, which lasts 5 s, and nothing is evaluated in between.
+    const browserContext = await browser.newContext()
+    const page = await browserContext.newPage()
+    // Called by the page itself from a `storage` event another tab causes, once Playwright's own
+    // evaluations in this page (they count as user activation, which lasts 5 s) are 6 s old.
     await page.addInitScript(() => {
-      const timer = setInterval(() => {
-        if (!window.__ready) return
-        clearInterval(timer)
-        setTimeout(() => void (window.__blocked = window.e2e.popup()), 6000)
-      }, 50)
+      addEventListener('storage', (e) => {
+        if (e.key === 'e2e-go') window.__blocked = window.e2e.popup()
+      })
     })
     await openApp(page, servers)
-    await new Promise((resolve) => setTimeout(resolve, 7000))
+    const trigger = await browserContext.newPage()
+    await openApp(trigger, servers)
+    await new Promise((resolve) => setTimeout(resolve, 6000))
+    await trigger.evaluate(() => localStorage.setItem('e2e-go', String(Date.now())))
     await page.waitForFunction(() => window.__blocked !== undefined)
     const outcome = await page.evaluate(() => window.__blocked)
     expect(outcome).toMatchObject({ ok: false, error: { code: 'popup_blocked', isOAuthError: true } })
