@@ -9,6 +9,11 @@
 //   POST /api/echo           → { method, body, contentType, sub }
 //   GET  /api/redirect?to=U  → 302 to U (authenticated or not)
 //   GET  /api/public         → { ok: true } without a token
+//   GET  /api/strong         → the claims, when the token's `acr` is `stepUp.acr` and its `auth_time` at most
+//                              `stepUp.maxAge` s old; else 401 insufficient_user_authentication (RFC 9470)
+//   GET  /api/write          → the claims, when the token's scope has `stepUp.scope`; else 403 insufficient_scope
+//   GET  /.well-known/oauth-protected-resource → RFC 9728 metadata (named by the step-up challenges)
+//   api.stepUp.maxAge = 2    → change what /api/strong asks for, at any time
 //   api.stats.requests, api.stats.unauthorized.invalid_token, api.stats.schemes, api.stats.reset()
 //   api.faults.set({ path: '/api/echo', count: 1 })  // the next request there is refused: 401 invalid_token
 //   api.stats.log[i].proof   → { jkt, jti, htm, htu, nonce } of a DPoP proof whose signature verified
@@ -82,6 +87,8 @@ function corsHeaders(origin, allowed) {
  *   every DPoP proof with `use_dpop_nonce` and a fresh `DPoP-Nonce` (a server that never accepts a
  *   nonce; also settable later through `api.dpop.alwaysNewNonce`)
  * @param {string} [options.jwksUri] default `${issuer}/jwks`
+ * @param {{ acr?: string, maxAge?: number, scope?: string }} [options.stepUp] what /api/strong and /api/write
+ *   demand (default acr `urn:oauth-spa:mfa`, maxAge 300 s, scope `api:write`); also `api.stepUp`
  */
 export async function startApi(options = {}) {
   const { port = 0, issuer, allowedOrigins = [], dpop = {}, jwksUri } = options
@@ -93,6 +100,7 @@ export async function startApi(options = {}) {
   let nonce = randomBytes(16).toString('base64url')
   let previousNonce
   const dpopState = { requireNonce: dpop.requireNonce === true, alwaysNewNonce: dpop.alwaysNewNonce === true }
+  const stepUp = { acr: 'urn:oauth-spa:mfa', maxAge: 300, scope: 'api:write', ...options.stepUp }
 
   const stats = {
     requests: 0,
@@ -281,6 +289,11 @@ export async function startApi(options = {}) {
       return
     }
 
+    if (url.pathname === '/.well-known/oauth-protected-resource') {
+      finish(200, { resource: audience, authorization_servers: [issuer], bearer_methods_supported: ['header'], scopes_supported: ['api:read', 'api:write'] })
+      return
+    }
+
     if (url.pathname === '/api/redirect') {
       record.scheme = req.headers.authorization ? req.headers.authorization.split(' ')[0] : 'none'
       stats.schemes.push(record.scheme)
@@ -322,6 +335,35 @@ export async function startApi(options = {}) {
       finish(200, auth.claims, extra)
       return
     }
+    // Step-up routes: the token is valid, but not enough for them.
+    const metadata = `${origin}/.well-known/oauth-protected-resource`
+    const refuse = (status, params, json) => {
+      record.error = params.error
+      stats.unauthorized[params.error] = (stats.unauthorized[params.error] ?? 0) + 1
+      finish(status, json, { ...extra, 'WWW-Authenticate': challenge(auth.scheme, { ...params, resource_metadata: metadata }) })
+    }
+    if (url.pathname === '/api/strong' && req.method === 'GET') {
+      const age = Math.floor(Date.now() / 1000) - Number(auth.claims.auth_time)
+      record.acr = auth.claims.acr ?? null
+      record.authTime = auth.claims.auth_time ?? null
+      if (auth.claims.acr !== stepUp.acr || !(age <= stepUp.maxAge)) {
+        const description = auth.claims.acr !== stepUp.acr ? 'a stronger authentication is required' : 'a more recent authentication is required'
+        refuse(401, { error: 'insufficient_user_authentication', error_description: description, acr_values: stepUp.acr, max_age: stepUp.maxAge }, { error: 'insufficient_user_authentication' })
+        return
+      }
+      finish(200, auth.claims, extra)
+      return
+    }
+    if (url.pathname === '/api/write' && req.method === 'GET') {
+      const scopes = String(auth.claims.scope ?? '').split(' ')
+      record.scope = auth.claims.scope ?? null
+      if (!scopes.includes(stepUp.scope)) {
+        refuse(403, { error: 'insufficient_scope', error_description: `the scope ${stepUp.scope} is required`, scope: stepUp.scope }, { error: 'insufficient_scope' })
+        return
+      }
+      finish(200, auth.claims, extra)
+      return
+    }
     if (url.pathname === '/api/echo' && req.method === 'POST') {
       finish(200, { method: req.method, body, contentType: req.headers['content-type'] ?? null, sub: auth.claims.sub }, extra)
       return
@@ -337,6 +379,7 @@ export async function startApi(options = {}) {
     issuer,
     stats,
     dpop: dpopState,
+    stepUp,
     faults,
     /** Issues a new DPoP nonce (the previous one stays valid for one more rotation). */
     rotateDpopNonce() {

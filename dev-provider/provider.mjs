@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto'
 import http from 'node:http'
 
 import { exportJWK, generateKeyPair } from 'jose'
-import Provider, { errors as oidcErrors } from 'oidc-provider'
+import Provider, { errors as oidcErrors, interactionPolicy } from 'oidc-provider'
 import { createMemoryAdapter } from 'oidc-provider/lib/adapters/memory_adapter.js'
 
 import { escapeHtml, listen, readBody, stopServer } from './util.mjs'
@@ -147,6 +147,14 @@ function bump(object, key, by = 1) {
  * authenticate at the token endpoint with client_secret_post: a confidential "web application" client).
  * @param {boolean} [options.testLogin=false] a browser carrying the `oauth_spa_test_user` cookie
  *   (set by `useTestUser` of oauth-spa/testing) signs in as that user without the form; development only
+ * @param {string[]} [options.acrValues] ACR values the provider supports, weakest first. A login then
+ *   records the strongest supported value the request asked for in `acr_values` (else the first); a
+ *   request whose `acr_values` the session's `acr` does not meet needs a new login (so `prompt=none`
+ *   gets `login_required`); access tokens carry `acr` and `auth_time`.
+ * @param {boolean} [options.coop=false] every provider response sends `Cross-Origin-Opener-Policy: same-origin`
+ *   (it severs a popup from its opener, as many providers' pages do)
+ * @param {boolean} [options.refuseFraming=false] an authorization request loaded in a frame is answered
+ *   with a page that refuses framing (`X-Frame-Options: DENY`, CSP `frame-ancestors 'none'`)
  */
 export async function startProvider(options = {}) {
   const {
@@ -170,6 +178,9 @@ export async function startProvider(options = {}) {
     customLogout,
     authorizationResponseIss = true,
     testLogin = false,
+    acrValues,
+    coop = false,
+    refuseFraming = false,
   } = options
   if (!Array.isArray(clients) || clients.length === 0) throw new TypeError('startProvider: at least one client is required')
   const dpop = { enabled: true, requireNonce: false, ...dpopOptions }
@@ -250,7 +261,19 @@ export async function startProvider(options = {}) {
     },
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+      ...(acrValues ? { policy: acrPolicy() } : {}),
     },
+    ...(acrValues
+      ? {
+          acrValues,
+          // The access token says how and when the user authenticated (RFC 9470 §4: what an API checks).
+          async extraTokenClaims(ctx, token) {
+            if (token.kind !== 'AccessToken') return undefined
+            const source = ctx?.oidc?.entities?.AuthorizationCode ?? ctx?.oidc?.entities?.RefreshToken
+            return source ? { acr: source.acr, auth_time: source.authTime } : undefined
+          },
+        }
+      : {}),
     ttl: {
       AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? accessTokenTTL,
       AuthorizationCode: 60,
@@ -405,13 +428,25 @@ export async function startProvider(options = {}) {
     }
   })
 
-  const interactions = createInteractionHandler({ provider, users, stats, log, findResource, resourceFromParams, testLogin })
+  const interactions = createInteractionHandler({ provider, users, stats, log, findResource, resourceFromParams, testLogin, acrValues })
   const callback = provider.callback()
   const allowedOrigin = (origin) => [...corsOrigins.values()].some((set) => set.has(origin))
   const faults = createFaults({ allowedOrigin, log })
   stats.customLogouts = []
   const discoveryPaths = new Set(['/.well-known/openid-configuration', ...(discovery.aliases ?? [])])
   handler = (req, res) => {
+    if (coop) res.setHeader('Cross-Origin-Opener-Policy', 'same-origin')
+    if (refuseFraming && req.url.split('?')[0] === '/auth' && req.headers['sec-fetch-dest'] === 'iframe') {
+      log('framing.refused')
+      res.writeHead(200, {
+        'Content-Type': 'text/html; charset=utf-8',
+        'X-Frame-Options': 'DENY',
+        'Content-Security-Policy': "frame-ancestors 'none'",
+        'Cache-Control': 'no-store',
+      })
+      res.end(page('Sign in', '<p>This page cannot be shown in a frame.</p>'))
+      return
+    }
     if (faults.intercept(req, res, () => callback(req, res))) return
     const path = req.url.split('?')[0]
     if (!authorizationResponseIss) stripIss(res)
@@ -689,7 +724,28 @@ function testLoginUser(req, users) {
   return undefined
 }
 
-function createInteractionHandler({ provider, users, stats, log, findResource, resourceFromParams = () => undefined, testLogin = false }) {
+/** The default interaction policy, plus: the session's acr must be one the request's acr_values asks for. */
+function acrPolicy() {
+  const { base, Check } = interactionPolicy
+  const policy = base()
+  policy.get('login').checks.add(new Check('acr_values', 'the requested authentication context is not met', (ctx) => {
+    const requested = String(ctx.oidc.params.acr_values ?? '').split(' ').filter(Boolean)
+    if (requested.length === 0 || !ctx.oidc.session.accountId) return Check.NO_NEED_TO_PROMPT
+    // A login that just happened in this request recorded what was asked for (see acrFor).
+    if (ctx.oidc.result?.login || requested.includes(ctx.oidc.acr)) return Check.NO_NEED_TO_PROMPT
+    return Check.REQUEST_PROMPT
+  }))
+  return policy
+}
+
+/** The acr a login records: the strongest supported value the request asked for, else the weakest. */
+function acrFor(acrValues, params) {
+  if (!acrValues) return undefined
+  const requested = new Set(String(params.acr_values ?? '').split(' ').filter(Boolean))
+  return [...acrValues].reverse().find((v) => requested.has(v)) ?? acrValues[0]
+}
+
+function createInteractionHandler({ provider, users, stats, log, findResource, resourceFromParams = () => undefined, testLogin = false, acrValues }) {
   return async function interactions(req, res) {
     res.setHeader('Cache-Control', 'no-store')
     res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'")
@@ -751,8 +807,9 @@ function createInteractionHandler({ provider, users, stats, log, findResource, r
       stats.logins.ok += 1
       log('interaction.login', { sub: user.sub })
       const grantId = await grantRequested(provider, details, user.sub, findResource, resourceFromParams)
+      const acr = acrFor(acrValues, params)
       await provider.interactionFinished(req, res, {
-        login: { accountId: user.sub },
+        login: { accountId: user.sub, ...(acr ? { acr } : {}) },
         consent: { grantId },
       }, { mergeWithLastSubmission: false })
       return

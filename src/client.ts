@@ -9,13 +9,17 @@ import { resolveConfig } from './config.js'
 import { createDpopKeys } from './dpop/keys.js'
 import { OAuthError } from './errors.js'
 import { createAuthFetch } from './fetch/auth-fetch.js'
+import { createStepUp } from './fetch/step-up.js'
 import { redact } from './provider/errors.js'
 import { refreshTokens } from './provider/grants.js'
 import { missingRefreshToken } from './provider/offline-access.js'
 import { createProvider } from './provider/provider.js'
-import { startLogin } from './redirect/authorize.js'
+import { prepareLogin, startLogin, type AuthorizeDeps } from './redirect/authorize.js'
 import { createCallbackHandler } from './redirect/callback.js'
 import { logout } from './redirect/logout.js'
+import { createPopupLogin } from './redirect/popup.js'
+import { createRelay } from './redirect/relay.js'
+import { createSilentSignIn } from './redirect/silent.js'
 import { createTransactionStore } from './redirect/transactions.js'
 import { openTabChannel } from './session/channel.js'
 import { createEmitter } from './session/events.js'
@@ -24,8 +28,9 @@ import { createSession, endsSession } from './session/session.js'
 import { refreshCeilingMs } from './session/refresh.js'
 import { createSnapshotStore } from './session/snapshot.js'
 import { openStorage } from './store/open-storage.js'
+import { withWebStorage } from './store/web-storage.js'
 import { createTokenStore } from './store/token-store.js'
-import type { OAuthClient, OAuthClientOptions } from './types.js'
+import type { OAuthClient, OAuthClientOptions, RedirectResult } from './types.js'
 
 function navigate(url: string): void {
   location.assign(url)
@@ -81,6 +86,23 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
     return handle
   }
 
+  const relay = createRelay(config.namespace)
+  const report = (error: OAuthError) => emitter.emit('error', { error })
+  const authorizeDeps: AuthorizeDeps = { config, provider, transactions, dpopKeys, warn: report, navigate }
+  // Set once the callback handler exists (it needs the session).
+  let exchange: (href: string) => ReturnType<ReturnType<typeof createCallbackHandler>['exchange']>
+  const silentSignIn =
+    config.silentRenew === 'iframe'
+      ? createSilentSignIn({
+          config,
+          prepare: (opts, internal) => prepareLogin(authorizeDeps, opts, internal),
+          relay,
+          exchange: (href) => exchange(href),
+          discard: (state) => transactions.discard(state),
+          current: () => store.cachedSession(),
+        })
+      : undefined
+
   const session = createSession({
     config,
     store,
@@ -103,14 +125,67 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
         throw e
       }
     },
+    renew: silentSignIn,
   })
   session.onEnd(() => dpopKeys.forget())
 
   const callbacks = createCallbackHandler({ config, provider, transactions, session, dpopKeys })
-  const report = (error: OAuthError) => emitter.emit('error', { error })
+  exchange = (href) => callbacks.exchange(href)
+
+  const loginWithPopup = createPopupLogin({
+    // As login(): after a sign-out, the provider's form unless a prompt is given.
+    prepare: (opts) => prepareLogin(authorizeDeps, session.afterLogout() && opts.prompt === undefined ? { ...opts, prompt: 'login' } : opts),
+    relay,
+    handle: (href) => handleHere(href),
+    discard: (state) => transactions.discard(state),
+    idle: () => session.idle(),
+  })
+  /** The callback handled in this page. */
+  const handleHere = (url: string | undefined) =>
+    callbacks.handle(url).then((result) => {
+      // A sign-in that asked for offline_access and got no refresh token is reported once.
+      const problem = reported.has(result) ? undefined : missingRefreshToken(result.grant)
+      reported.add(result)
+      if (problem) report(problem)
+      return result
+    })
+  /** Callbacks this page relayed to the page that started them (popup, iframe), by URL. */
+  const relayed = new Map<string, Promise<RedirectResult>>()
+  const handleRedirectCallback: OAuthClient['handleRedirectCallback'] = (url) => {
+    const href = url ?? (typeof location === 'undefined' ? undefined : location.href)
+    const known = href === undefined ? undefined : relayed.get(href)
+    if (known) return known
+    const forwarded = href === undefined ? undefined : relay.forward(href)
+    if (!forwarded) return handleHere(url)
+    const p = forwarded.then(
+      async (result) => {
+        // Nobody acknowledged (the starting page is gone): an ordinary redirect sign-in here.
+        if (result === undefined) return handleHere(url)
+        await finishRelayed()
+        return result
+      },
+      async (e: unknown) => {
+        await finishRelayed(e instanceof OAuthError ? e : undefined)
+        throw e
+      },
+    )
+    relayed.set(href!, p)
+    return p
+  }
+  /** A relayed callback's page: settles its status and, when it is a popup, closes itself. */
+  async function finishRelayed(error?: OAuthError): Promise<void> {
+    await session.settle(undefined, error)
+    if (typeof window !== 'undefined' && window.top === window) setTimeout(() => window.close(), 0)
+  }
 
   const getAccessToken: OAuthClient['getAccessToken'] = (opts) => session.getAccessToken(opts)
-  const authFetch = createAuthFetch({ config, getAccessToken: session.getAccessToken, dpop: dpopHandle })
+  const stepUp = createStepUp({
+    mode: config.stepUp,
+    popup: (opts) => loginWithPopup(opts),
+    redirect: (opts) => client.login(opts),
+    currentScope: () => store.cachedSession()?.scope,
+  })
+  const authFetch = createAuthFetch({ config, getAccessToken: session.getAccessToken, dpop: dpopHandle, stepUp })
 
   // On the redirect URI with a callback, the status stays `loading` until it is handled.
   if (typeof location !== 'undefined' && callbacks.isCallback()) {
@@ -132,7 +207,30 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
   /** Sign-in results whose grant has been checked (a second handleRedirectCallback gets the same one). */
   const reported = new WeakSet<object>()
 
-  return {
+  if (silentSignIn && config.restoreOnLoad) {
+    // A tab that signed out is not signed back in silently, also after a reload and with memory
+    // storage (whose store keeps no signed-out mark): a mark of its own, no token, per tab.
+    const noRestore = `oauth-spa:${config.namespace}:no-restore`
+    emitter.on('logout', () => withWebStorage('sessionStorage', (s) => s.setItem(noRestore, '1')))
+    emitter.on('login', () => withWebStorage('sessionStorage', (s) => s.removeItem(noRestore)))
+    if (typeof location !== 'undefined' && !callbacks.isCallback()) restoreOnLoad(silentSignIn, () => withWebStorage('sessionStorage', (s) => s.getItem(noRestore) === '1') === true)
+  }
+
+  /** One silent sign-in before a page without a stored session reports `unauthenticated`. */
+  function restoreOnLoad(silent: NonNullable<typeof silentSignIn>, signedOut: () => boolean): void {
+    const token = session.hold()
+    void (async () => {
+      await session.ready
+      // Under the refresh lock (one silent sign-in at a time across tabs), after another tab's.
+      const data = session.afterLogout() || signedOut()
+        ? undefined
+        : await lock(`oauth-spa:${config.namespace}:refresh`, async () => ((await store.loadSession()) ? undefined : silent())).catch(() => undefined)
+      if (data) await session.signIn(data).catch(() => session.settle(token))
+      else await session.settle(token)
+    })()
+  }
+
+  const client: OAuthClient = {
     async login(opts) {
       // A logout of this page may still be wiping the store: the new transaction (and DPoP key)
       // must not be wiped with the old session.
@@ -144,14 +242,8 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
       const ask = session.afterLogout() && (opts === undefined || (typeof opts === 'object' && opts !== null && opts.prompt === undefined))
       return startLogin({ config, provider, transactions, dpopKeys, warn: report, navigate }, ask ? { ...opts, prompt: 'login' } : opts)
     },
-    handleRedirectCallback: (url) =>
-      callbacks.handle(url).then((result) => {
-        // A sign-in that asked for offline_access and got no refresh token is reported once.
-        const problem = reported.has(result) ? undefined : missingRefreshToken(result.grant)
-        reported.add(result)
-        if (problem) report(problem)
-        return result
-      }),
+    loginWithPopup,
+    handleRedirectCallback,
     isRedirectCallback: (url) => callbacks.isCallback(url),
     getAccessToken,
     fetch: authFetch,
@@ -182,4 +274,5 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
       }
     },
   }
+  return client
 }

@@ -41,6 +41,10 @@ export interface Config {
   readonly offlineAccessConsent: boolean
   /** Entra-style issuer template (`{tenantid}`), checked against each ID token's `tid`. */
   readonly issuerTemplate: string | undefined
+  readonly silentRenew: 'none' | 'iframe'
+  readonly silentRedirectUri: string
+  readonly restoreOnLoad: boolean
+  readonly stepUp: 'none' | 'popup' | 'redirect'
   /**
    * `${issuer}|${clientId}` with `%` and `|` escaped in each part: every stored record and the
    * cross-tab channel are keyed by it, and no namespace is a prefix of another's keys.
@@ -124,6 +128,14 @@ export function resolveConfig(options: OAuthClientOptions): Config {
   if (postLogoutRedirectUri !== undefined) parseUrl(postLogoutRedirectUri, 'postLogoutRedirectUri', allowInsecureRequests, true)
   if (!Array.isArray(apiOrigins)) fail('"apiOrigins" must be an array of origins.')
   if (storage !== 'indexeddb' && storage !== 'memory') fail('"storage" must be "indexeddb" or "memory".')
+  const { silentRenew = 'none', silentRedirectUri = redirectUri, stepUp = 'none' } = options
+  if (silentRenew !== 'none' && silentRenew !== 'iframe') fail('"silentRenew" must be "none" or "iframe".')
+  if (stepUp !== 'none' && stepUp !== 'popup' && stepUp !== 'redirect') fail('"stepUp" must be "none", "popup" or "redirect".')
+  if (options.restoreOnLoad !== undefined && typeof options.restoreOnLoad !== 'boolean') fail('"restoreOnLoad" must be true or false.')
+  if (options.restoreOnLoad === true && silentRenew !== 'iframe') fail('"restoreOnLoad" needs silentRenew: "iframe".')
+  const silentUrl = parseUrl(silentRedirectUri, 'silentRedirectUri', allowInsecureRequests, true)
+  if (silentRedirectUri.includes('#')) fail('"silentRedirectUri" must not contain a fragment.')
+  if (silentUrl.origin !== new URL(redirectUri).origin) fail('"silentRedirectUri" must be on the origin of "redirectUri" (the iframe hands its answer back to the page).')
 
   return {
     // The issuer is used exactly as configured: discovery compares it byte for byte (RFC 8414 §3.3).
@@ -158,6 +170,10 @@ export function resolveConfig(options: OAuthClientOptions): Config {
     authorizationParams: checkParams(options.authorizationParams, 'authorizationParams'),
     offlineAccessConsent: options.offlineAccessConsent === true,
     issuerTemplate: checkIssuerTemplate(options.issuerTemplate, issuer),
+    silentRenew,
+    silentRedirectUri,
+    restoreOnLoad: options.restoreOnLoad === true,
+    stepUp,
     namespace: `${escapePart(issuer)}|${escapePart(clientId)}`,
   }
 }

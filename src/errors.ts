@@ -24,6 +24,8 @@
  * - `configuration_error`: the options or the provider's metadata cannot work; the message says what to fix.
  * - `storage_error`: IndexedDB failed while writing; nothing partial was kept.
  * - `dpop_error`: the DPoP key is missing or unusable, or the provider downgraded a DPoP token to Bearer.
+ * - `popup_blocked`: `loginWithPopup` could not open its window (call it in a click). Nothing was started.
+ * - `popup_closed`: the sign-in popup was closed before it completed (where the browser can tell).
  */
 export type OAuthErrorCode =
   | 'login_required'
@@ -40,6 +42,8 @@ export type OAuthErrorCode =
   | 'configuration_error'
   | 'storage_error'
   | 'dpop_error'
+  | 'popup_blocked'
+  | 'popup_closed'
 
 /** Extra fields of an {@link OAuthError}. */
 export interface OAuthErrorDetails {

@@ -6,6 +6,8 @@
 export { createOAuthClient } from './client.js'
 export { OAuthError, isOAuthError } from './errors.js'
 export { APP_STATE_MAX_BYTES } from './redirect/app-state.js'
+export { readChallenge } from './fetch/challenge.js'
+export type { Challenge } from './fetch/challenge.js'
 export type { OAuthErrorCode, OAuthErrorDetails } from './errors.js'
 export type {
   AuthSnapshot,
@@ -20,6 +22,7 @@ export type {
   OAuthClientOptions,
   OAuthEvent,
   OAuthEventMap,
+  PopupLoginOptions,
   RedirectResult,
   SignInGrant,
   StandardClaims,

@@ -89,6 +89,24 @@ export interface OAuthClientOptions {
    * with the token's `tid` claim in place of `{tenantid}`.
    */
   issuerTemplate?: string
+  /**
+   * `'iframe'`: when the session has no refresh token, or the provider refuses it, try a
+   * `prompt=none` sign-in in a hidden iframe before ending the session. It needs the provider's
+   * cookies in the iframe (a same-site provider, or a browser that allows third-party cookies).
+   * Default `'none'`.
+   */
+  silentRenew?: 'none' | 'iframe'
+  /** Redirect URI of silent renewal (registered at the provider). Default: `redirectUri`. */
+  silentRedirectUri?: string
+  /** With `silentRenew: 'iframe'`: a page with no stored session tries one silent sign-in first. Default `false`. */
+  restoreOnLoad?: boolean
+  /**
+   * How `auth.fetch` meets an API's step-up challenge (RFC 9470 `insufficient_user_authentication`,
+   * RFC 6750 `insufficient_scope`): `'popup'` signs in in a popup and retries once, `'redirect'`
+   * signs in through a full-page redirect back to the current location, `'none'` returns the
+   * response as it came. Default `'none'`.
+   */
+  stepUp?: 'none' | 'popup' | 'redirect'
 }
 
 /**
@@ -267,6 +285,13 @@ export interface LoginOptions {
   prompt?: string
   /** OpenID `login_hint`. */
   loginHint?: string
+  /**
+   * Requested authentication context classes (`acr_values`), most preferred first. The ID token's
+   * `acr` must be one of them, or the sign-in fails with `invalid_token_response`.
+   */
+  acrValues?: string | string[]
+  /** OpenID `max_age` in seconds: the ID token's `auth_time` must be at most this old. */
+  maxAge?: number
   /** More authorization request parameters. The protocol's own parameters cannot be overridden. */
   extraParams?: Record<string, string>
   /**
@@ -281,6 +306,12 @@ export interface LoginOptions {
    * until the sign-in completes or expires.
    */
   appState?: unknown
+}
+
+/** Options of {@link OAuthClient.loginWithPopup}. */
+export interface PopupLoginOptions extends LoginOptions {
+  /** How long to wait for the popup's sign-in. Default `120`. */
+  timeoutSeconds?: number
 }
 
 /** What {@link OAuthClient.handleRedirectCallback} resolves with. */
@@ -361,6 +392,13 @@ export type OAuthEvent = keyof OAuthEventMap
 export interface OAuthClient {
   /** Starts a sign-in: navigates to the provider. The returned promise never resolves (the page leaves). */
   login(options?: LoginOptions): Promise<never>
+  /**
+   * Signs in in a popup; the page stays. Call it in a user gesture (a click): the window opens at
+   * once. Resolves like {@link OAuthClient.handleRedirectCallback} when the popup's sign-in is done.
+   * Fails with `popup_blocked`, `popup_closed` (where the browser can tell), `timeout`,
+   * `authorization_error`, or any callback error.
+   */
+  loginWithPopup(options?: PopupLoginOptions): Promise<RedirectResult>
   /** Validates and redeems the callback. Safe to call twice in one page. */
   handleRedirectCallback(url?: string): Promise<RedirectResult>
   /**

@@ -48,6 +48,10 @@ function buildCsp(csp, req) {
   if (typeof csp === 'function') return csp(req)
   const connect = [...new Set((resolveValue(csp?.connectSrc, req) ?? []).filter(Boolean).map((u) => new URL(u).origin))]
   const extra = resolveValue(csp?.extra, req)
+  // frame-src: origins the app may frame (a provider, for silent renewal); frame-ancestors: who may
+  // frame the app ("'self'" lets its own silent-renewal iframe land on the callback page).
+  const frames = [...new Set((resolveValue(csp?.frameSrc, req) ?? []).filter(Boolean).map((u) => new URL(u).origin))]
+  const ancestors = resolveValue(csp?.frameAncestors, req) ?? "'none'"
   return [
     "default-src 'self'",
     "script-src 'self'",
@@ -56,7 +60,8 @@ function buildCsp(csp, req) {
     "style-src 'self'",
     "object-src 'none'",
     "base-uri 'none'",
-    "frame-ancestors 'none'",
+    ...(frames.length ? [`frame-src 'self' ${frames.join(' ')}`] : []),
+    `frame-ancestors ${ancestors}`,
     ...(extra ? [extra] : []),
   ].join('; ')
 }
@@ -70,7 +75,7 @@ function buildCsp(csp, req) {
  *   a value or a function returning a value: a string (sent as is, text/html unless it looks
  *   like JSON), an object ({ status, headers, body } if it has `body`, otherwise sent as JSON)
  * @param {Record<string, string> | ((req) => Record<string, string>)} [options.headers] extra headers on every response
- * @param {string | false | ((req) => string) | { connectSrc?: string[] | (() => string[]), extra?: string }} [options.csp]
+ * @param {string | false | ((req) => string) | { connectSrc?: string[] | (() => string[]), frameSrc?: string[] | (() => string[]), frameAncestors?: string, extra?: string }} [options.csp]
  * @param {boolean} [options.spaFallback=true]
  * @param {string} [options.index='index.html']
  */

@@ -10,6 +10,8 @@ import type { Config } from '../config.js'
 import { OAuthError } from '../errors.js'
 import { redact } from '../provider/errors.js'
 import type { GetAccessTokenOptions } from '../types.js'
+import { pickChallenge } from './challenge.js'
+import type { StepUp } from './step-up.js'
 
 /** What the wrapper needs: tokens come through the session's refresh coordinator only. */
 export interface AuthFetchDeps {
@@ -18,6 +20,8 @@ export interface AuthFetchDeps {
   getAccessToken(options?: GetAccessTokenOptions, rejected?: string): Promise<string>
   /** The DPoP handle of the session, when DPoP is on. Rejects when the key is gone. */
   dpop(): Promise<oauth.DPoPHandle | undefined>
+  /** Meets step-up challenges (option `stepUp`); absent with `'none'`. */
+  stepUp?: StepUp | undefined
 }
 
 /** The `fetch`-shaped function returned by {@link createAuthFetch}. */
@@ -141,6 +145,15 @@ export function createAuthFetch(deps: AuthFetchDeps): AuthFetch {
         refreshed = true
         token = await untilAborted(deps.getAccessToken({ ...tokenOptions, forceRefresh: true }, token), callerSignal)
       } else break
+      outcome = await send(token)
+    }
+    // Step-up (RFC 9470, RFC 6750 insufficient_scope): one sign-in with what the API asked, one retry.
+    const status = outcome.response.status
+    const plan = replayable && (status === 401 || status === 403) ? deps.stepUp?.plan(pickChallenge(outcome.challenges), token) : undefined
+    if (plan) {
+      await untilAborted(plan.run(), callerSignal)
+      token = await untilAborted(deps.getAccessToken(tokenOptions), callerSignal)
+      plan.spend(token)
       outcome = await send(token)
     }
     const { response } = outcome

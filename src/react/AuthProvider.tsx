@@ -146,6 +146,11 @@ export function AuthProvider(props: AuthProviderProps): ReactElement {
           throw oauthError
         })
       },
+      // Synchronous up to window.open: call it straight from a click handler.
+      loginWithPopup: (options?: Parameters<OAuthClient['loginWithPopup']>[0]) => {
+        setOwn(undefined)
+        return client.loginWithPopup(options)
+      },
       logout: (options?: Parameters<OAuthClient['logout']>[0]): Promise<void> => {
         setOwn(undefined)
         return client.logout(options)

@@ -39,6 +39,11 @@ export interface AuthState {
   readonly error: OAuthError | undefined
   /** {@link OAuthClient.login}: starts a sign-in (navigates to the provider). */
   readonly login: OAuthClient['login']
+  /**
+   * {@link OAuthClient.loginWithPopup}: signs in in a popup, the page stays. Call it in a click
+   * handler; it resolves with `{ returnTo, user }` and rejects with the popup's error.
+   */
+  readonly loginWithPopup: OAuthClient['loginWithPopup']
   /** {@link OAuthClient.logout}: ends the session in every tab. */
   readonly logout: OAuthClient['logout']
   /** {@link OAuthClient.getAccessToken}: a valid access token, refreshed if needed. */

@@ -51,11 +51,48 @@ function checkOptions(options: LoginOptions): void {
     if (RESERVED.has(k) || typeof v !== 'string') throw invalid(`"extraParams.${k}" must be a string and not a parameter the SDK sets`)
   }
   if (extra['max_age'] !== undefined && !/^\d{1,10}$/.test(extra['max_age'])) throw invalid('"extraParams.max_age" must be a number of seconds')
+  if (options.maxAge !== undefined && !(Number.isInteger(options.maxAge) && options.maxAge >= 0 && options.maxAge < 1e10)) {
+    throw invalid('"maxAge" must be a whole number of seconds (0 or more)')
+  }
+  const acr = options.acrValues
+  if (acr !== undefined && !(typeof acr === 'string' ? acr.trim() !== '' : Array.isArray(acr) && acr.length > 0 && acr.every((v) => typeof v === 'string' && /^\S+$/.test(v)))) {
+    throw invalid('"acrValues" must be a non-empty string or array of strings')
+  }
+}
+
+/** `acrValues` as a list. */
+function acrList(value: string | string[] | undefined): string[] | undefined {
+  if (value === undefined) return undefined
+  return typeof value === 'string' ? value.trim().split(/\s+/) : [...value]
+}
+
+/** A prepared authorization request: where to send the browser, and its `state`. */
+export interface PreparedLogin {
+  url: string
+  state: string
+  expiresAt: number
+}
+
+/** Internal variants of a sign-in (popup, silent renewal). */
+export interface PrepareOptions {
+  /** Redirect URI of this sign-in (silent renewal). Default: the client's. */
+  redirectUri?: string
 }
 
 /** Starts a sign-in. Resolves never: the page navigates to the provider. */
 export async function startLogin(deps: AuthorizeDeps, options: LoginOptions = {}): Promise<never> {
+  const { url } = await prepareLogin(deps, options)
+  deps.navigate(url)
+  return new Promise<never>(() => {})
+}
+
+/**
+ * Builds the authorization request of a sign-in and stores its transaction; the caller takes the
+ * browser (a page, a popup, an iframe) to `url`.
+ */
+export async function prepareLogin(deps: AuthorizeDeps, options: LoginOptions = {}, internal: PrepareOptions = {}): Promise<PreparedLogin> {
   const { config, provider, transactions } = deps
+  const redirectUri = internal.redirectUri ?? config.redirectUri
   checkOptions(options)
   const appState = copyAppState(options.appState)
   const origin = currentOrigin()
@@ -95,7 +132,7 @@ export async function startLogin(deps: AuthorizeDeps, options: LoginOptions = {}
 
   const params = new URLSearchParams({
     client_id: config.clientId,
-    redirect_uri: config.redirectUri,
+    redirect_uri: redirectUri,
     response_type: 'code',
     scope,
     state,
@@ -105,10 +142,13 @@ export async function startLogin(deps: AuthorizeDeps, options: LoginOptions = {}
   if (nonce) params.set('nonce', nonce)
   for (const r of resources) params.append('resource', r)
   if (options.loginHint) params.set('login_hint', options.loginHint)
+  const acrValues = acrList(options.acrValues)
+  if (acrValues) params.set('acr_values', acrValues.join(' '))
   if (dpopJkt) params.set('dpop_jkt', dpopJkt)
   for (const [k, v] of Object.entries(config.authorizationParams)) params.set(k, v)
   for (const [k, v] of Object.entries(options.extraParams ?? {})) params.set(k, v)
   if (prompt) params.set('prompt', prompt)
+  if (options.maxAge !== undefined) params.set('max_age', String(options.maxAge))
 
   const now = Date.now()
   const txn: Transaction = {
@@ -116,7 +156,7 @@ export async function startLogin(deps: AuthorizeDeps, options: LoginOptions = {}
     state,
     nonce,
     codeVerifier,
-    redirectUri: config.redirectUri,
+    redirectUri,
     scope,
     resources,
     returnTo,
@@ -125,7 +165,8 @@ export async function startLogin(deps: AuthorizeDeps, options: LoginOptions = {}
     dpopJkt,
     ...(appState === undefined ? {} : { appState }),
     // Sent as max_age: the ID token's auth_time is then checked against it (OIDC Core §3.1.2.1).
-    maxAge: options.extraParams?.['max_age'] === undefined ? undefined : Number(options.extraParams['max_age']),
+    maxAge: options.maxAge ?? (options.extraParams?.['max_age'] === undefined ? undefined : Number(options.extraParams['max_age'])),
+    ...(acrValues ? { acrValues } : {}),
   }
   try {
     await transactions.put(txn)
@@ -159,6 +200,5 @@ export async function startLogin(deps: AuthorizeDeps, options: LoginOptions = {}
   } else {
     for (const [k, v] of params) url.searchParams.append(k, v)
   }
-  deps.navigate(url.href)
-  return new Promise<never>(() => {})
+  return { url: url.href, state, expiresAt: txn.expiresAt }
 }

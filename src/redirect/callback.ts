@@ -12,7 +12,7 @@ import { OAuthError } from '../errors.js'
 import { redact, toOAuthError } from '../provider/errors.js'
 import { exchangeCode } from '../provider/grants.js'
 import type { Provider } from '../provider/provider.js'
-import type { Session } from '../session/session.js'
+import type { Session, SignIn } from '../session/session.js'
 import { RECORD_VERSION, type SessionRecord } from '../store/records.js'
 import type { RedirectResult } from '../types.js'
 import { guardMixUp } from './mix-up.js'
@@ -36,6 +36,8 @@ export interface CallbackHandler {
   isCallback(url?: string): boolean
   /** Whether the callback's state is a pending sign-in of this client (not another client's on the same redirect URI). */
   owns(url?: string): Promise<boolean>
+  /** Validates and redeems a callback like `handle`, but hands the sign-in back instead of storing it (silent renewal). */
+  exchange(url: string): Promise<{ result: RedirectResult; signIn: SignIn }>
 }
 
 function currentHref(): string | undefined {
@@ -92,7 +94,7 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
    * `ours` runs once the state is known to be this client's (a pending or a completed sign-in):
    * only then is the address bar scrubbed, since another client on the same redirect URI may own it.
    */
-  async function run(url: URL, state: string, ours: () => void): Promise<RedirectResult> {
+  async function run(url: URL, state: string, ours: () => void, sink?: (data: SignIn) => void): Promise<RedirectResult> {
     // Taking it leaves a marker in the same step: the same URL handled in another tab at this
     // moment (or replayed later) is then callback_already_handled, not a forged invalid_state.
     const txn = await transactions.take(state)
@@ -100,7 +102,7 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
     if (txn || taken) ours()
     if (txn) {
       try {
-        return await redeem(url, state, txn)
+        return await redeem(url, state, txn, sink)
       } catch (e) {
         // Failed: a later replay of this URL is unknown, not "already handled".
         await transactions.release(state).catch(() => undefined)
@@ -122,7 +124,7 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
   }
 
   /** Validates the response of a taken transaction, redeems the code and signs in. */
-  async function redeem(url: URL, state: string, txn: Transaction): Promise<RedirectResult> {
+  async function redeem(url: URL, state: string, txn: Transaction, sink?: (data: SignIn) => void): Promise<RedirectResult> {
     checkOnce(url)
     if (txn.expiresAt <= Date.now()) {
       throw new OAuthError('invalid_state', 'callback: the sign-in took longer than 10 minutes and expired; start it again')
@@ -157,6 +159,10 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
       scope: txn.scope,
       dpop,
     })
+    // acr_values asked for (step-up): the provider's answer must be one of them.
+    if (txn.acrValues && !(typeof claims?.acr === 'string' && txn.acrValues.includes(claims.acr))) {
+      throw new OAuthError('invalid_token_response', `callback: the ID token's acr is not one of the requested acr_values (${txn.acrValues.join(' ')})`)
+    }
     const record: SessionRecord = {
       v: RECORD_VERSION,
       sub: claims?.sub,
@@ -167,7 +173,8 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
       createdAt: Date.now(),
     }
     try {
-      await session.signIn({ session: record, tokens, resource })
+      if (sink) sink({ session: record, tokens, resource })
+      else await session.signIn({ session: record, tokens, resource })
     } catch (e) {
       throw e instanceof OAuthError ? e : new OAuthError('storage_error', 'callback: the tokens could not be stored', { cause: redact(e) })
     }
@@ -244,6 +251,14 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
       // A pending sign-in of this client (in any tab). Where the browser offers no web storage to
       // tell, the shape alone decides (handleRedirectCallback checks).
       return transactions.knows(state) !== false
+    },
+    async exchange(url) {
+      const parsed = parse(url)
+      const states = parsed?.searchParams.getAll('state') ?? []
+      if (!parsed || states.length !== 1 || !states[0]) throw new OAuthError('invalid_state', 'callback: the URL has no single "state"')
+      let signIn: SignIn | undefined
+      const result = await run(parsed, states[0], () => undefined, (data) => void (signIn = data))
+      return { result, signIn: signIn! }
     },
     async owns(url) {
       const state = parse(url)?.searchParams.get('state')

@@ -33,6 +33,8 @@ export interface Transaction {
   maxAge?: number | undefined
   /** The app's `login({ appState })`: plain JSON-compatible data, never a token, never in a URL. */
   appState?: unknown
+  /** The `acr_values` sent: the ID token's `acr` must be one of them. */
+  acrValues?: string[] | undefined
 }
 
 /**

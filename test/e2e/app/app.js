@@ -133,6 +133,24 @@ async function main() {
         return { ok: false, ...errorInfo(e), href: location.href }
       }
     },
+    /** auth.loginWithPopup, returning plain data (never throws). */
+    async popup(opts) {
+      try {
+        const r = await auth.loginWithPopup(opts)
+        return { ok: true, returnTo: r.returnTo, user: plain(r.user) ?? null }
+      } catch (e) {
+        return { ok: false, error: errorInfo(e) }
+      }
+    },
+    /** readChallenge of an auth.fetch answer (plain data, never throws). */
+    async challenge(url, init) {
+      try {
+        const r = await auth.fetch(url, init)
+        return { ok: true, status: r.status, challenge: plain(await sdk.readChallenge(r)) ?? null }
+      } catch (e) {
+        return { ok: false, error: errorInfo(e) }
+      }
+    },
     snapshot() {
       const s = auth.getSnapshot()
       return { status: s.status, user: plain(s.user), error: errorInfo(s.error) }
@@ -142,6 +160,17 @@ async function main() {
   const q = new URLSearchParams(location.search)
   if (q.has('callback')) sessionStorage.setItem(MANUAL_CALLBACK_KEY, q.get('callback'))
   window.__manualCallback = sessionStorage.getItem(MANUAL_CALLBACK_KEY) === 'manual'
+
+  // A button whose click (a user gesture) starts loginWithPopup with window.__popupOptions;
+  // its outcome lands in window.__popup.
+  const button = document.createElement('button')
+  button.id = 'popup-login'
+  button.type = 'button'
+  button.textContent = 'Sign in (popup)'
+  button.addEventListener('click', () => {
+    window.__popup = window.e2e.popup(window.__popupOptions)
+  })
+  document.body.append(button)
 
   window.__isCallback = auth.isRedirectCallback()
   if (window.__isCallback && !window.__manualCallback) {

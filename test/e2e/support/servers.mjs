@@ -22,6 +22,7 @@ export const CLIENT_ID = 'spa-e2e'
  * @param {object} [options.api] extra startApi options (dpop: { requireNonce })
  * @param {object} [options.appConfig] extra client options merged into /app-config.json
  * @param {string} [options.appRoot] folder of the app (default test/e2e/app)
+ * @param {object} [options.csp] more of the app's CSP (frameSrc, frameAncestors: see demo/server/static.mjs)
  */
 export async function startE2EServers(options = {}) {
   const started = []
@@ -33,7 +34,12 @@ export async function startE2EServers(options = {}) {
       routes: {
         '/app-config.json': () => stack.config(),
       },
-      csp: { connectSrc: () => [stack.provider?.issuer, stack.api?.origin, stack.echo?.origin] },
+      csp: {
+        connectSrc: () => [stack.provider?.issuer, stack.api?.origin, stack.echo?.origin],
+        // The provider may be framed (silent renewal); who may frame the app stays 'none' unless asked.
+        frameSrc: () => [stack.provider?.issuer],
+        ...options.csp,
+      },
       ...options.static,
     })
     started.push(stack.app)

@@ -5,6 +5,7 @@
  */
 import { OAuthError } from '../../../src/errors.js'
 import type {
+  PopupLoginOptions,
   AuthSnapshot,
   GetAccessTokenOptions,
   LoginOptions,
@@ -69,6 +70,13 @@ export class FakeClient implements OAuthClient {
     this.loginCalls.push(options)
     if (this.#options.loginError !== undefined) return Promise.reject(this.#options.loginError)
     return new Promise<never>(() => {})
+  }
+
+  readonly popupCalls: (PopupLoginOptions | undefined)[] = []
+
+  loginWithPopup = (options?: PopupLoginOptions): Promise<RedirectResult> => {
+    this.popupCalls.push(options)
+    return Promise.resolve({ returnTo: '/', user: { sub: 'popup-user' } })
   }
 
   isRedirectCallback = (url: string = window.location.href): boolean => {
