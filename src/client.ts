@@ -15,7 +15,7 @@ import { missingRefreshToken } from './provider/offline-access.js'
 import { createProvider } from './provider/provider.js'
 import { startLogin } from './redirect/authorize.js'
 import { createCallbackHandler } from './redirect/callback.js'
-import { logout } from './redirect/logout.js'
+import { completeLogoutReturn, logout } from './redirect/logout.js'
 import { createTransactionStore } from './redirect/transactions.js'
 import { openTabChannel } from './session/channel.js'
 import { createEmitter } from './session/events.js'
@@ -91,7 +91,7 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
     refreshGrant: async (refreshToken, request, current) => {
       const dpop = await dpopHandle()
       try {
-        return await refreshTokens(provider, { refreshToken, ...request, session: current, dpop, timeoutMs: refreshCeilingMs(config) })
+        return await refreshTokens(provider, { refreshToken, ...request, session: current, dpop, timeoutMs: refreshCeilingMs(config), userInfo: config.userInfo })
       } catch (e) {
         // A success answer that cannot be trusted (a malformed token response, a refreshed ID token
         // for someone else, a downgrade from DPoP) ends the session: the provider may have rotated
@@ -106,8 +106,10 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
   })
   session.onEnd(() => dpopKeys.forget())
 
-  const callbacks = createCallbackHandler({ config, provider, transactions, session, dpopKeys })
   const report = (error: OAuthError) => emitter.emit('error', { error })
+  const callbacks = createCallbackHandler({ config, provider, transactions, session, dpopKeys, report })
+  // Back from the provider's end-session page: check the logout's state.
+  completeLogoutReturn(config, report)
 
   const getAccessToken: OAuthClient['getAccessToken'] = (opts) => session.getAccessToken(opts)
   const authFetch = createAuthFetch({ config, getAccessToken: session.getAccessToken, dpop: dpopHandle })
