@@ -52,7 +52,7 @@ const test = base.extend({
 /** Signs in through Glewlwyd's own pages: login form, then the consent ("grant") page. */
 async function signInAtGlewlwyd(page, servers, { username = 'alice', password = 'wonderland', query = '' } = {}) {
   await openApp(page, servers, `/${query}`)
-  const authRequest = page.waitForRequest((r) => r.isNavigationRequest() && r.url().startsWith(`${servers.provider.issuer}/auth`))
+  const authRequest = page.waitForRequest((r) => r.isNavigationRequest() && r.url().startsWith(`${servers.provider.issuer}/auth`), { timeout: 30_000 })
   await page.evaluate(() => {
     void window.auth.login()
   })
@@ -144,7 +144,7 @@ test.describe('Glewlwyd 2.7 (Debian package) as the OpenID Provider', () => {
     page.on('request', (r) => {
       if (r.url().startsWith(md.revocation_endpoint)) revocations.push(r.url())
     })
-    const endSession = page.waitForRequest((r) => r.isNavigationRequest() && r.url().startsWith(md.end_session_endpoint))
+    const endSession = page.waitForRequest((r) => r.isNavigationRequest() && r.url().startsWith(md.end_session_endpoint), { timeout: 30_000 })
     await page.evaluate(() => {
       void window.auth.logout()
     })

@@ -10,6 +10,7 @@ import { APP_ROOT } from '../../support/servers.mjs'
  * @param {object} options
  * @param {(app: { origin: string, redirectUri: string, postLogoutRedirectUri: string }) => Promise<{ issuer: string, origin: string, clientId: string, jwksUri: string, close(): Promise<void> }>} options.startOp
  * @param {(op: object, app: object) => object} [options.api] startApi options beyond issuer and origins
+ * @param {(op: object, app: object) => Promise<{ origin: string, close(): Promise<void> }>} [options.startApi] another API instead
  * @param {object} [options.appConfig] client options merged into /app-config.json
  */
 export async function startProviderStack(options) {
@@ -29,12 +30,14 @@ export async function startProviderStack(options) {
     }
     stack.provider = await options.startOp(app)
     started.push(stack.provider)
-    stack.api = await startApi({
-      issuer: stack.provider.issuer,
-      jwksUri: stack.provider.jwksUri,
-      allowedOrigins: [app.origin],
-      ...(options.api ? options.api(stack.provider, app) : {}),
-    })
+    stack.api = options.startApi
+      ? await options.startApi(stack.provider, app)
+      : await startApi({
+          issuer: stack.provider.issuer,
+          jwksUri: stack.provider.jwksUri,
+          allowedOrigins: [app.origin],
+          ...(options.api ? options.api(stack.provider, app) : {}),
+        })
     started.push(stack.api)
     stack.redirectUri = app.redirectUri
     stack.postLogoutRedirectUri = app.postLogoutRedirectUri
