@@ -247,9 +247,19 @@ export async function startGlewlwyd(options) {
   if (!glewlwydInstalled()) throw new Error('glewlwyd is not installed: apt-get install glewlwyd (.ci/run does it)')
   const dir = mkdtempSync(path.join(os.tmpdir(), 'oauth-spa-glewlwyd-'))
   let child
-  const cleanup = () => {
-    if (child && child.exitCode === null) child.kill('SIGTERM')
-    rmSync(dir, { recursive: true, force: true })
+  const stop = async () => {
+    if (child && child.exitCode === null) {
+      const exited = new Promise((r) => child.once('exit', r))
+      child.kill('SIGTERM')
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))])
+      if (child.exitCode === null) child.kill('SIGKILL')
+    }
+    // The process may still be flushing its log: a failed removal of a temp dir is not an error.
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 3 })
+    } catch {
+      // left in the OS temp dir
+    }
   }
   try {
     const sql = gunzipSync(readFileSync(INIT_SQL)).toString('utf8')
@@ -309,7 +319,9 @@ export async function startGlewlwyd(options) {
       redirect_uri: options.redirectUris,
       authorization_type: ['code', 'refresh_token'],
       token_endpoint_auth_method: ['none'],
-      post_logout_redirect_uri: (options.postLogoutRedirectUris ?? [])[0] ?? '',
+      // The OIDC plugin reads the registered post-logout URIs from "post_logout_redirect_uris".
+      // (a single string: the client module keeps properties it has no format for as one value).
+      post_logout_redirect_uris: (options.postLogoutRedirectUris ?? [])[0] ?? '',
       scope: ['openid', 'profile', 'email'],
     })
     const issuer = `${origin}/api/oidc`
@@ -321,18 +333,10 @@ export async function startGlewlwyd(options) {
       id: randomUUID(),
       log,
       admin,
-      async close() {
-        if (child.exitCode === null) {
-          const exited = new Promise((r) => child.once('exit', r))
-          child.kill('SIGTERM')
-          await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))])
-          if (child.exitCode === null) child.kill('SIGKILL')
-        }
-        rmSync(dir, { recursive: true, force: true })
-      },
+      close: stop,
     }
   } catch (e) {
-    cleanup()
+    await stop()
     throw e
   }
 }
