@@ -45,7 +45,7 @@ async function signInAtBetterAuth(page, servers, { query = '' } = {}) {
     void window.auth.login()
   })
   const authorizationUrl = new URL((await authRequest).url())
-  await page.waitForURL((u) => u.origin === servers.provider.origin && u.pathname === '/login')
+  await page.waitForURL((u) => u.origin === servers.provider.origin && u.pathname === '/login', { timeout: 30_000 })
   await page.fill('input[name=email]', 'alice@example.com')
   await page.fill('input[name=password]', 'wonderland-1')
   await page.click('#submit')

@@ -58,10 +58,12 @@ async function signInAtGlewlwyd(page, servers, { username = 'alice', password = 
   })
   const authorizationUrl = new URL((await authRequest).url())
   await page.waitForURL((u) => u.pathname === '/login.html')
+  // Its login app is a 400 kB script: on a loaded machine it takes a while to render.
+  await expect(page.locator('#username')).toBeVisible({ timeout: 30_000 })
   await page.fill('#username', username)
   await page.fill('#password', password)
   await page.click('#loginbut')
-  await expect(page.getByRole('button', { name: 'Grant access' })).toBeVisible()
+  await expect(page.getByRole('button', { name: 'Grant access' })).toBeVisible({ timeout: 30_000 })
   for (const box of await page.locator('input.form-check-input').all()) {
     if (!(await box.isChecked())) await box.check()
   }
