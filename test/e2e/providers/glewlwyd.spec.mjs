@@ -160,7 +160,8 @@ test.describe('Glewlwyd 2.7 (Debian package) as the OpenID Provider', () => {
     // Glewlwyd asks the user to confirm the end of its session on its login page; confirming
     // deletes its session (DELETE /api/oidc/session/:sid).
     await page.waitForURL((u) => u.origin === servers.provider.origin && u.searchParams.get('prompt') === 'end_session')
-    await expect(page.getByText('The client wishes you to close the current session')).toBeVisible({ timeout: 30_000 })
+    // ("The client <its name> wishes…" once the login app has loaded the client's name.)
+    await expect(page.getByText(/wishes you to close the current session/)).toBeVisible({ timeout: 30_000 })
     const closed = page.waitForResponse((r) => r.request().method() === 'DELETE' && r.url().startsWith(`${servers.provider.issuer}/session/`))
     await page.getByRole('button', { name: /^\W*Logout$/ }).click()
     expect((await closed).status()).toBeLessThan(300)
