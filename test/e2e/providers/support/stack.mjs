@@ -1,8 +1,8 @@
 // The stack of a provider spec: the e2e test app (test/e2e/app, its static server and CSP), an
 // independent OpenID Provider started by `startOp`, and an API that validates that provider's
-// access tokens (demo/server/api.mjs: JWT through the provider's JWKS, Bearer or DPoP). All on
+// access tokens (dev-provider/api.mjs: JWT through the provider's JWKS, Bearer or DPoP). All on
 // 127.0.0.1, all stopped by close().
-import { startApi } from '../../../../demo/server/api.mjs'
+import { startApi } from '../../../../dev-provider/api.mjs'
 import { startStatic } from '../../../../demo/server/static.mjs'
 import { APP_ROOT } from '../../support/servers.mjs'
 

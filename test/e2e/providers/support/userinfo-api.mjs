@@ -8,7 +8,7 @@
 // Token values are never printed.
 import http from 'node:http'
 
-import { listen, sendJson, stopServer } from '../../../../demo/server/util.mjs'
+import { listen, sendJson, stopServer } from '../../../../dev-provider/util.mjs'
 
 /**
  * @param {object} options
