@@ -16,7 +16,7 @@ import { missingRefreshToken } from './provider/offline-access.js'
 import { createProvider } from './provider/provider.js'
 import { prepareLogin, startLogin, type AuthorizeDeps } from './redirect/authorize.js'
 import { createCallbackHandler } from './redirect/callback.js'
-import { logout } from './redirect/logout.js'
+import { completeLogoutReturn, logout } from './redirect/logout.js'
 import { createPopupLogin } from './redirect/popup.js'
 import { createRelay } from './redirect/relay.js'
 import { createSilentSignIn } from './redirect/silent.js'
@@ -113,7 +113,7 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
     refreshGrant: async (refreshToken, request, current) => {
       const dpop = await dpopHandle()
       try {
-        return await refreshTokens(provider, { refreshToken, ...request, session: current, dpop, timeoutMs: refreshCeilingMs(config) })
+        return await refreshTokens(provider, { refreshToken, ...request, session: current, dpop, timeoutMs: refreshCeilingMs(config), userInfo: config.userInfo })
       } catch (e) {
         // A success answer that cannot be trusted (a malformed token response, a refreshed ID token
         // for someone else, a downgrade from DPoP) ends the session: the provider may have rotated
@@ -129,7 +129,9 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
   })
   session.onEnd(() => dpopKeys.forget())
 
-  const callbacks = createCallbackHandler({ config, provider, transactions, session, dpopKeys })
+  const callbacks = createCallbackHandler({ config, provider, transactions, session, dpopKeys, report })
+  // Back from the provider's end-session page: check the logout's state.
+  completeLogoutReturn(config, report)
   exchange = (href) => callbacks.exchange(href)
 
   const loginWithPopup = createPopupLogin({

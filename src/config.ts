@@ -45,6 +45,8 @@ export interface Config {
   readonly silentRedirectUri: string
   readonly restoreOnLoad: boolean
   readonly stepUp: 'none' | 'popup' | 'redirect'
+  /** Fetch UserInfo once per sign-in and merge it into the user. */
+  readonly userInfo: boolean
   /**
    * `${issuer}|${clientId}` with `%` and `|` escaped in each part: every stored record and the
    * cross-tab channel are keyed by it, and no namespace is a prefix of another's keys.
@@ -120,7 +122,7 @@ export function resolveConfig(options: OAuthClientOptions): Config {
   const issuerUrl = parseUrl(issuer, 'issuer', allowInsecureRequests)
   if (issuerUrl.search || issuerUrl.hash) fail('"issuer" must not have a query or fragment.')
   if (typeof clientId !== 'string' || clientId.trim() === '') fail('"clientId" is required: the client_id registered at the provider, a non-empty string.')
-  for (const flag of ['dpop', 'allowInsecureRequests', 'pushedAuthorizationRequests', 'offlineAccessConsent', 'requireIss'] as const) {
+  for (const flag of ['dpop', 'allowInsecureRequests', 'pushedAuthorizationRequests', 'offlineAccessConsent', 'requireIss', 'userInfo'] as const) {
     if (options[flag] !== undefined && typeof options[flag] !== 'boolean') fail(`"${flag}" must be true or false.`)
   }
   parseUrl(redirectUri, 'redirectUri', allowInsecureRequests, true)
@@ -174,6 +176,7 @@ export function resolveConfig(options: OAuthClientOptions): Config {
     silentRedirectUri,
     restoreOnLoad: options.restoreOnLoad === true,
     stepUp,
+    userInfo: options.userInfo === true,
     namespace: `${escapePart(issuer)}|${escapePart(clientId)}`,
   }
 }

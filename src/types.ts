@@ -107,6 +107,14 @@ export interface OAuthClientOptions {
    * response as it came. Default `'none'`.
    */
   stepUp?: 'none' | 'popup' | 'redirect'
+  /**
+   * Fetch the provider's UserInfo (OIDC Core §5.3) once per sign-in and merge it into the user:
+   * for providers that put `name`, `email`, … only there (§5.4 allows it). Its `sub` must match
+   * the ID token's; the claims about the authentication (`iss`, `sub`, `aud`, `auth_time`, `acr`, …)
+   * stay the ID token's. A failure does not fail the sign-in: it is reported through the `error`
+   * event and the user keeps the ID token claims. Default `false`.
+   */
+  userInfo?: boolean
 }
 
 /**

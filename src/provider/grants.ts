@@ -9,9 +9,10 @@ import * as oauth from 'oauth4webapi'
 import { OAuthError } from '../errors.js'
 import type { SessionRecord } from '../store/records.js'
 import type { User } from '../types.js'
-import { toOAuthError } from './errors.js'
+import { toOAuthError, toRefreshError } from './errors.js'
 import type { Provider } from './provider.js'
 import { acceptTokens, type AcceptedTokens } from './token-response.js'
+import { fetchUserInfo } from './userinfo.js'
 
 /** Runs `request` again, once, when the provider demands a DPoP nonce (it was cached from the first answer). */
 export async function withDpopNonceRetry<T>(request: () => Promise<T>): Promise<T> {
@@ -44,6 +45,7 @@ async function grant(
   what: string,
   params: { resource: string | undefined; scope?: string | undefined; dpop: oauth.DPoPHandle | undefined; timeoutMs?: number | undefined },
   send: (as: oauth.AuthorizationServer, client: oauth.Client, options: oauth.TokenEndpointRequestOptions) => Promise<oauth.TokenEndpointResponse>,
+  mapError: (e: unknown) => OAuthError = (e) => toOAuthError(e, what, 'invalid_token_response'),
 ): Promise<oauth.TokenEndpointResponse> {
   const as = await provider.metadata()
   const additionalParameters: Record<string, string> = {}
@@ -60,7 +62,7 @@ async function grant(
       }),
     )
   } catch (e) {
-    throw toOAuthError(e, what, 'invalid_token_response')
+    throw mapError(e)
   }
 }
 
@@ -77,6 +79,11 @@ export async function exchangeCode(
     resource: string | undefined
     scope: string
     dpop: oauth.DPoPHandle | undefined
+    /**
+     * Opt-in UserInfo (`userInfo: true`): fetched once, after the code was redeemed; `report`
+     * receives its failure, which never fails the sign-in.
+     */
+    userInfo?: { report(error: OAuthError): void } | undefined
   },
 ): Promise<GrantResult> {
   const sentAt = Date.now()
@@ -92,7 +99,15 @@ export async function exchangeCode(
       },
     ),
   )
-  return { tokens: acceptTokens(tokens, { dpop: request.dpop !== undefined, scope: request.scope }, sentAt), claims: claimsOf(tokens) }
+  const accepted = acceptTokens(tokens, { dpop: request.dpop !== undefined, scope: request.scope }, sentAt)
+  const claims = claimsOf(tokens)
+  if (!request.userInfo || !claims) return { tokens: accepted, claims }
+  try {
+    return { tokens: accepted, claims: await fetchUserInfo(provider, accepted, claims, request.dpop) }
+  } catch (e) {
+    request.userInfo.report(e instanceof OAuthError ? e : toOAuthError(e, 'userinfo', 'invalid_token_response'))
+    return { tokens: accepted, claims }
+  }
 }
 
 function sameAudience(a: unknown, b: unknown): boolean {
@@ -124,8 +139,9 @@ export interface RefreshGrantResult {
 }
 
 /**
- * Redeems the refresh token. Failures other than the network's (`network_error`, `timeout`) come
- * back with `terminal: true`: the provider has consumed the refresh token or cannot be trusted.
+ * Redeems the refresh token. Failures are classified by {@link toRefreshError}: a refusal by the
+ * token endpoint (400/401, JSON or not) is `invalid_grant`; the network, a 5xx, a timeout or an
+ * answer that is not JSON at all are network-class and keep the session.
  */
 export async function refreshTokens(
   provider: Provider,
@@ -137,11 +153,18 @@ export async function refreshTokens(
     dpop: oauth.DPoPHandle | undefined
     /** Abort only after this long (default: the request timeout). Callers stop waiting earlier. */
     timeoutMs?: number | undefined
+    /** With `userInfo: true` the claims UserInfo added at sign-in outlive a refreshed ID token. */
+    userInfo?: boolean | undefined
   },
 ): Promise<RefreshGrantResult> {
   const sentAt = Date.now()
-  const tokens = await grant(provider, 'refresh', request, async (as, client, options) =>
-    oauth.processRefreshTokenResponse(as, client, await oauth.refreshTokenGrantRequest(as, client, oauth.None(), request.refreshToken, options)),
+  const tokens = await grant(
+    provider,
+    'refresh',
+    request,
+    async (as, client, options) =>
+      oauth.processRefreshTokenResponse(as, client, await oauth.refreshTokenGrantRequest(as, client, oauth.None(), request.refreshToken, options)),
+    toRefreshError,
   )
   const accepted = acceptTokens(tokens, { dpop: request.dpop !== undefined, scope: request.scope ?? request.session.scope }, sentAt)
   const claims = claimsOf(tokens)
@@ -154,5 +177,6 @@ export async function refreshTokens(
       `refresh: the refreshed ID token's "${mismatch}" differs from the original (OIDC Core §12.2); the refresh was discarded`,
     )
   }
-  return { tokens: accepted, session: { ...request.session, idToken: tokens.id_token, claims } }
+  const kept = request.userInfo && original ? (Object.freeze({ ...original, ...claims }) as User) : claims
+  return { tokens: accepted, session: { ...request.session, idToken: tokens.id_token, claims: kept } }
 }

@@ -8,8 +8,16 @@
 import type * as oauth from 'oauth4webapi'
 import { OAuthError } from '../errors.js'
 
-/** RFC 6750 §2.1 b64token (= RFC 7235 token68). Anything else could inject into a header. */
+/**
+ * RFC 6750 §2.1 b64token (= RFC 7235 token68): the access token rides in an `Authorization`
+ * header, and anything else could inject into it.
+ */
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
+/**
+ * RFC 6749 §A.17 refresh-token = 1*VSCHAR (%x20-7E): any visible ASCII and the space. It only
+ * travels form-encoded in a token request body, never in a header.
+ */
+const VSCHAR = /^[\x20-\x7E]+$/
 
 /** Lifetime assumed when the response has no `expires_in`. */
 export const DEFAULT_EXPIRES_IN = 300
@@ -40,8 +48,8 @@ export function acceptTokens(
   if (!B64TOKEN.test(tokens.access_token)) {
     throw new OAuthError('invalid_token_response', 'token response: the access token has characters outside RFC 6750 b64token syntax')
   }
-  if (tokens.refresh_token !== undefined && !B64TOKEN.test(tokens.refresh_token)) {
-    throw new OAuthError('invalid_token_response', 'token response: the refresh token has characters outside RFC 6750 b64token syntax')
+  if (tokens.refresh_token !== undefined && !VSCHAR.test(tokens.refresh_token)) {
+    throw new OAuthError('invalid_token_response', 'token response: the refresh token has characters outside RFC 6749 §A.17 (visible ASCII)')
   }
   const type = tokens.token_type
   if (expected.dpop && type !== 'dpop') {

@@ -28,6 +28,8 @@ export interface CallbackDeps {
   transactions: TransactionStore
   session: Session
   dpopKeys: DpopKeys
+  /** Receives what fails without failing the sign-in (UserInfo, with `userInfo: true`). */
+  report?: (error: OAuthError) => void
 }
 
 /** The callback handler of one client. */
@@ -158,6 +160,7 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
       resource,
       scope: txn.scope,
       dpop,
+      userInfo: config.userInfo ? { report: (error) => deps.report?.(error) } : undefined,
     })
     // acr_values asked for (step-up): the provider's answer must be one of them.
     if (txn.acrValues && !(typeof claims?.acr === 'string' && txn.acrValues.includes(claims.acr))) {

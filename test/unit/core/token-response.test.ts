@@ -23,8 +23,8 @@ describe('token response checks the SDK adds to oauth4webapi', () => {
       expect(refused({ access_token: token }).code).toBe('invalid_token_response')
     },
   )
-  it('checklist 17: a refresh token outside b64token is refused too', () => {
-    expect(refused({ refresh_token: 'r t' }).code).toBe('invalid_token_response')
+  it('checklist 17: a refresh token outside RFC 6749 §A.17 VSCHAR (a control character) is refused too', () => {
+    expect(refused({ refresh_token: 'r\nt' }).code).toBe('invalid_token_response')
   })
   it('checklist 15: DPoP mode with a Bearer token is a dpop_error, not a silent downgrade', () => {
     expect(refused({ token_type: 'bearer' }, true).code).toBe('dpop_error')
