@@ -183,17 +183,29 @@ async function probeAuthorization(send, as, o, redirectUri, registered, add) {
     add('fail', 'authorization endpoint', `no answer from ${as.authorization_endpoint}: ${e?.message ?? e}`)
     return
   }
-  const location = res.headers.get('location')
+  const text = res.headers.get('location') ? '' : await res.text().catch(() => '')
+  // Better Auth answers a request it takes for a page's fetch (Node's fetch always sends
+  // Sec-Fetch-Mode: cors) with 200 {"redirect":true,"url":…} instead of a 302: the same answer.
+  const jsonRedirect = (() => {
+    try {
+      const body = JSON.parse(text)
+      return body?.redirect === true && typeof body.url === 'string' ? body.url : undefined
+    } catch {
+      return undefined
+    }
+  })()
+  const location = res.headers.get('location') ?? jsonRedirect
   const target = location ? new URL(location, url) : undefined
   const toRedirect = target && target.origin + target.pathname === new URL(redirectUri).origin + new URL(redirectUri).pathname
-  const error = toRedirect ? target.searchParams.get('error') : (await res.text().catch(() => '')).match(/invalid_redirect_uri|redirect_uri_mismatch|invalid_client|unauthorized_client|invalid_request/)?.[0]
+  const error = toRedirect ? target.searchParams.get('error') : (target ? target.search : text).match(/invalid_redirect_uri|invalid_redirect|redirect_uri_mismatch|invalid_client|unauthorized_client|invalid_request/)?.[0]
+  const redirected = (res.status >= 300 && res.status < 400) || jsonRedirect !== undefined
   if (!registered) {
     if (toRedirect) add('fail', 'unregistered redirect URI', `the provider redirected to ${redirectUri}, which no one registered: it is an open redirector for this client`, 'register exact redirect URIs only (no wildcards or prefixes)')
     else if (res.status >= 400 && /invalid_client|unauthorized_client/.test(error ?? '')) add('fail', 'client', `the authorization endpoint does not know client ${o.clientId} (${error})`, 'check the client id')
     else add('ok', 'unregistered redirect URI', `an unregistered redirect URI is refused (status ${res.status})`)
     return
   }
-  if (res.status >= 300 && res.status < 400 && !(toRedirect && error)) add('ok', 'redirect URI', `the provider accepts ${redirectUri} for client ${o.clientId}`)
+  if (redirected && !(toRedirect && error) && !(target && /^invalid_redirect|^redirect_uri_mismatch/.test(error ?? ''))) add('ok', 'redirect URI', `the provider accepts ${redirectUri} for client ${o.clientId}`)
   else if (toRedirect && error) add(['invalid_scope', 'login_required', 'interaction_required'].includes(error) ? 'warn' : 'fail', 'redirect URI', `the provider sent ${redirectUri} an error: ${error}`, 'check the client\'s allowed grant types, response types and scopes')
   else add('fail', 'redirect URI', `the provider refuses ${redirectUri} for client ${o.clientId} (status ${res.status}${error ? `, ${error}` : ''})`, `register ${redirectUri} exactly as a redirect URI of client ${o.clientId} (for Entra ID: under "Single-page application")`)
 }
