@@ -3,40 +3,16 @@
 import { chromium } from 'playwright-core'
 
 import { launchOptions } from '../browser.mjs'
-import { callExpression, poll, urlMatcher } from './page-helpers.mjs'
+import { wrapPage } from './page-helpers.mjs'
 
-function wrapPage(page) {
-  return {
-    async goto(url) {
-      await page.goto(url, { waitUntil: 'load' })
-    },
-    async url() {
-      return page.url()
-    },
-    async reload() {
-      await page.reload({ waitUntil: 'load' })
-    },
-    evaluate(fn, ...args) {
-      return page.evaluate(callExpression(fn, args))
-    },
-    async waitForFunction(fn, { timeout = 15_000, args = [] } = {}) {
-      const expression = callExpression(fn, args)
-      await poll(() => page.evaluate(expression), { timeout, message: `${fn.toString().slice(0, 120)}` })
-    },
-    async waitForURL(match, { timeout = 15_000 } = {}) {
-      const test = urlMatcher(match)
-      await poll(() => test(page.url()), { timeout, message: `a URL matching ${match}` })
-    },
-    async click(selector) {
-      await page.click(selector)
-    },
-    async fill(selector, value) {
-      await page.fill(selector, value)
-    },
-    async close() {
-      await page.close()
-    },
-  }
+/** Playwright's click and fill (they wait for the element themselves). */
+const actions = {
+  click: async (page, selector) => {
+    await page.click(selector)
+  },
+  fill: async (page, selector, value) => {
+    await page.fill(selector, value)
+  },
 }
 
 /**
@@ -58,7 +34,7 @@ export async function launch(options = {}) {
   return {
     engine: 'chromium',
     async newPage() {
-      return wrapPage(spare.shift() ?? (await context.newPage()))
+      return wrapPage(spare.shift() ?? (await context.newPage()), actions)
     },
     async close() {
       await context.close()

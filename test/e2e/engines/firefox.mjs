@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs'
 
 import puppeteer from 'puppeteer-core'
 
-import { callExpression, poll, urlMatcher } from './page-helpers.mjs'
+import { wrapPage } from './page-helpers.mjs'
 
 /** $FIREFOX_PATH, else Debian's /usr/bin/firefox-esr, else /usr/bin/firefox. */
 export function findFirefox() {
@@ -36,39 +36,15 @@ const PREFS = {
   'dom.timeout.enable_budget_timer_throttling': false,
 }
 
-function wrapPage(page) {
-  return {
-    async goto(url) {
-      await page.goto(url, { waitUntil: 'load' })
-    },
-    async url() {
-      return page.url()
-    },
-    async reload() {
-      await page.reload({ waitUntil: 'load' })
-    },
-    evaluate(fn, ...args) {
-      return page.evaluate(callExpression(fn, args))
-    },
-    async waitForFunction(fn, { timeout = 15_000, args = [] } = {}) {
-      const expression = callExpression(fn, args)
-      await poll(() => page.evaluate(expression), { timeout, message: `${fn.toString().slice(0, 120)}` })
-    },
-    async waitForURL(match, { timeout = 15_000 } = {}) {
-      const test = urlMatcher(match)
-      await poll(() => test(page.url()), { timeout, message: `a URL matching ${match}` })
-    },
-    async click(selector) {
-      await page.waitForSelector(selector, { visible: true })
-      await page.click(selector)
-    },
-    async fill(selector, value) {
-      await page.locator(selector).fill(value)
-    },
-    async close() {
-      await page.close()
-    },
-  }
+/** Puppeteer's click (after the element is visible) and fill. */
+const actions = {
+  click: async (page, selector) => {
+    await page.waitForSelector(selector, { visible: true })
+    await page.click(selector)
+  },
+  fill: async (page, selector, value) => {
+    await page.locator(selector).fill(value)
+  },
 }
 
 /**
@@ -89,7 +65,7 @@ export async function launch(options = {}) {
   return {
     engine: 'firefox',
     async newPage() {
-      return wrapPage(spare.shift() ?? (await browser.newPage()))
+      return wrapPage(spare.shift() ?? (await browser.newPage()), actions)
     },
     async close() {
       await browser.close()

@@ -40,3 +40,37 @@ export async function poll(probe, { timeout = 15_000, interval = 100, message = 
 export function urlMatcher(match) {
   return typeof match === 'function' ? match : (u) => match.test(u)
 }
+
+/**
+ * The contract's EnginePage over a Playwright or Puppeteer page (their goto, reload, evaluate and
+ * url agree); `click` and `fill` are the engine's own, since the two libraries differ there.
+ */
+export function wrapPage(page, { click, fill }) {
+  return {
+    async goto(url) {
+      await page.goto(url, { waitUntil: 'load' })
+    },
+    async url() {
+      return page.url()
+    },
+    async reload() {
+      await page.reload({ waitUntil: 'load' })
+    },
+    evaluate(fn, ...args) {
+      return page.evaluate(callExpression(fn, args))
+    },
+    async waitForFunction(fn, { timeout = 15_000, args = [] } = {}) {
+      const expression = callExpression(fn, args)
+      await poll(() => page.evaluate(expression), { timeout, message: `${fn.toString().slice(0, 120)}` })
+    },
+    async waitForURL(match, { timeout = 15_000 } = {}) {
+      const test = urlMatcher(match)
+      await poll(() => test(page.url()), { timeout, message: `a URL matching ${match}` })
+    },
+    click: (selector) => click(page, selector),
+    fill: (selector, value) => fill(page, selector, value),
+    async close() {
+      await page.close()
+    },
+  }
+}
