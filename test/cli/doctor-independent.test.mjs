@@ -28,6 +28,16 @@ async function doctor(op, { origin = APP, redirectUri = REDIRECT } = {}) {
 
 const metadataOf = async (op) => (await fetch(`${op.issuer}/.well-known/openid-configuration`)).json()
 
+/** Doctor with a redirect URI the provider does not know: a failing finding that names it, exit 1. */
+async function unregisteredRedirectIsRefused(op) {
+    const { code, dump, find } = await doctor(op, { redirectUri: `${APP}/elsewhere` })
+    assert.equal(code, 1, dump)
+    const [f] = find('redirect URI')
+    assert.equal(f.level, 'fail')
+    assert.match(f.message, /refuses http:\/\/127\.0\.0\.1:5997\/elsewhere/)
+    assert.match(f.fix, /register http:\/\/127\.0\.0\.1:5997\/elsewhere exactly/)
+}
+
 describe('oauth-spa doctor against Glewlwyd 2.7', () => {
   let op
   let md
@@ -77,14 +87,7 @@ describe('oauth-spa doctor against Glewlwyd 2.7', () => {
 
   // Glewlwyd's CORS is one server-wide setting (allow_origin="*" here, as the spec runs it), so the
   // deliberate mistake is the redirect URI.
-  it('an unregistered redirect URI: exit 1, refused, and the fix names it', async () => {
-    const { code, dump, find } = await doctor(op, { redirectUri: `${APP}/elsewhere` })
-    assert.equal(code, 1, dump)
-    const [f] = find('redirect URI')
-    assert.equal(f.level, 'fail')
-    assert.match(f.message, /refuses http:\/\/127\.0\.0\.1:5997\/elsewhere/)
-    assert.match(f.fix, /register http:\/\/127\.0\.0\.1:5997\/elsewhere exactly/)
-  })
+  it('an unregistered redirect URI: exit 1, refused, and the fix names it', () => unregisteredRedirectIsRefused(op))
 })
 
 describe('oauth-spa doctor against Better Auth 1.7', () => {
@@ -123,14 +126,7 @@ describe('oauth-spa doctor against Better Auth 1.7', () => {
     assert.match(find('revocation')[1].message, /answered 4\d\d/)
   })
 
-  it('an unregistered redirect URI: exit 1, refused, and the fix names it', async () => {
-    const { code, dump, find } = await doctor(op, { redirectUri: `${APP}/elsewhere` })
-    assert.equal(code, 1, dump)
-    const [f] = find('redirect URI')
-    assert.equal(f.level, 'fail')
-    assert.match(f.message, /refuses http:\/\/127\.0\.0\.1:5997\/elsewhere/)
-    assert.match(f.fix, /register http:\/\/127\.0\.0\.1:5997\/elsewhere exactly/)
-  })
+  it('an unregistered redirect URI: exit 1, refused, and the fix names it', () => unregisteredRedirectIsRefused(op))
 
   it('no CORS for the app origin (the deployer forgot it): exit 1, discovery and token CORS fail', async () => {
     closed = await startBetterAuth({ redirectUris: [REDIRECT], postLogoutRedirectUris: [POST_LOGOUT], trustedOrigins: [APP], corsOrigins: [] })
