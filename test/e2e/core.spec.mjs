@@ -27,6 +27,7 @@ import {
   tokenStoreRecords,
   confirmProviderLogout,
   openSignedInTab,
+  callTogether,
 } from './support/browser-helpers.mjs'
 import { refresh } from './support/node-client.mjs'
 import { recordRequests } from './support/hostile-helpers.mjs'
@@ -209,14 +210,7 @@ test.describe('with short-lived access tokens', () => {
     await waitUntilExpiring(before.accessToken, LEEWAY)
     servers.resetStats()
 
-    const startAt = Date.now() + 400
-    const run = (p) => p.evaluate(async ([url, t0]) => {
-      while (Date.now() < t0) await new Promise((r) => setTimeout(r, 0))
-      const started = Date.now()
-      const result = await window.e2e.call(url)
-      return { started, result }
-    }, [`${api.url}/api/me`, startAt])
-    const [a, b] = await Promise.all([run(page), run(tabB)])
+    const [a, b] = await callTogether([page, tabB], `${api.url}/api/me`)
     expect(Math.abs(a.started - b.started), 'the two calls did not start together').toBeLessThan(100)
 
     expect(a.result).toMatchObject({ ok: true, status: 200 })

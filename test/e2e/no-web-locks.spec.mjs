@@ -2,7 +2,7 @@
 // `navigator.locks` before any script of the page runs. Tabs then coordinate refreshes through
 // the SDK's IndexedDB lease (src/session/idb-lock.ts). Real Chromium, real provider, real API.
 import { expect, test } from './fixtures.mjs'
-import { openApp, signedIn, token, tokenValues, waitForStatus, waitUntilExpiring } from './support/browser-helpers.mjs'
+import { callTogether, openApp, signedIn, token, tokenValues, waitForStatus, waitUntilExpiring } from './support/browser-helpers.mjs'
 
 const LEEWAY = 1
 
@@ -41,14 +41,7 @@ for (const variant of ['no Web Locks', 'no Web Locks and no BroadcastChannel (Sa
     await waitUntilExpiring(before.accessToken, LEEWAY)
     servers.resetStats()
 
-    const startAt = Date.now() + 400
-    const run = (p) => p.evaluate(async ([url, t0]) => {
-      while (Date.now() < t0) await new Promise((r) => setTimeout(r, 0))
-      const started = Date.now()
-      const result = await window.e2e.call(url)
-      return { started, result }
-    }, [`${api.url}/api/me`, startAt])
-    const [a, b] = await Promise.all([run(page), run(tabB)])
+    const [a, b] = await callTogether([page, tabB], `${api.url}/api/me`)
     expect(Math.abs(a.started - b.started), 'the two calls did not start together').toBeLessThan(100)
 
     expect(a.result).toMatchObject({ ok: true, status: 200 })

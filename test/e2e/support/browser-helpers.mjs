@@ -183,6 +183,20 @@ export function events(page, name) {
 }
 
 /** The page's window.e2e wrappers: public API calls that return plain data. */
+/**
+ * Calls auth.fetch(url) in every page at the same moment (each page spins until a shared start
+ * time 400 ms ahead); resolves with `{ started, result }` per page, `started` as that page saw it.
+ */
+export function callTogether(pages, url) {
+  const startAt = Date.now() + 400
+  return Promise.all(pages.map((p) => p.evaluate(async ([u, t0]) => {
+    while (Date.now() < t0) await new Promise((r) => setTimeout(r, 0))
+    const started = Date.now()
+    const result = await window.e2e.call(u)
+    return { started, result }
+  }, [url, startAt])))
+}
+
 export const call = (page, url, init) => page.evaluate(([u, i]) => window.e2e.call(u, i), [url, init])
 export const token = (page, opts) => page.evaluate((o) => window.e2e.token(o), opts)
 export const snapshot = (page) => page.evaluate(() => window.e2e.snapshot())
