@@ -37,12 +37,14 @@ export default [
   {
     input,
     external,
-    output: { dir: 'dist', format: 'es', entryFileNames: '[name].js', chunkFileNames: 'shared-[hash].js', sourcemap: false },
+    // Parts loaded on first need (protocol, flows, the IndexedDB lease) are chunks of their own.
+    output: { dir: 'dist', format: 'es', entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js', sourcemap: false },
     plugins: [ts()],
   },
   {
     input: { 'oauth-spa.standalone.min': 'src/index.ts' },
-    output: { dir: 'dist', format: 'es', entryFileNames: '[name].js', sourcemap: false },
+    // One file for a <script type="module"> or a CDN: the lazily loaded parts are inlined.
+    output: { dir: 'dist', format: 'es', entryFileNames: '[name].js', sourcemap: false, inlineDynamicImports: true },
     plugins: [resolve({ browser: true }), ts(), terser({ format: { comments: false }, ecma: 2020, module: true }), reportSize()],
   },
   {

@@ -1,25 +1,21 @@
 /**
  * `createOAuthClient`: wires the redirect manager, the token store, the session and the fetch
  * wrapper together. Synchronous and cheap: discovery happens on first need, IndexedDB opens in
- * the background.
+ * the background, and the parts a signed-in page may never use (sign-in and logout flows, the
+ * refresh grant, DPoP, challenge parsing: everything that needs oauth4webapi) load on first need.
  *
  * @module
  */
 import { resolveConfig } from './config.js'
-import { createDpopKeys } from './dpop/keys.js'
+import type { DpopKeys } from './dpop/keys.js'
 import { OAuthError } from './errors.js'
 import { createAuthFetch } from './fetch/auth-fetch.js'
-import { createStepUp } from './fetch/step-up.js'
-import { redact } from './provider/errors.js'
-import { refreshTokens } from './provider/grants.js'
-import { missingRefreshToken } from './provider/offline-access.js'
-import { createProvider } from './provider/provider.js'
-import { prepareLogin, startLogin, type AuthorizeDeps } from './redirect/authorize.js'
-import { createCallbackHandler } from './redirect/callback.js'
-import { completeLogoutReturn, logout } from './redirect/logout.js'
-import { createPopupLogin } from './redirect/popup.js'
-import { createRelay } from './redirect/relay.js'
-import { createSilentSignIn } from './redirect/silent.js'
+import { once } from './lazy.js'
+import { redact } from './provider/redact.js'
+import { createCallbackDetector, logoutPendingKey } from './redirect/detect.js'
+import type { Flows } from './redirect/flows.js'
+import { guardMixUp } from './redirect/mix-up.js'
+import { openPopup, type OpenedPopup } from './redirect/popup-window.js'
 import { createTransactionStore } from './redirect/transactions.js'
 import { openTabChannel } from './session/channel.js'
 import { createEmitter } from './session/events.js'
@@ -30,7 +26,7 @@ import { createSnapshotStore } from './session/snapshot.js'
 import { openStorage } from './store/open-storage.js'
 import { withWebStorage } from './store/web-storage.js'
 import { createTokenStore } from './store/token-store.js'
-import type { OAuthClient, OAuthClientOptions, RedirectResult } from './types.js'
+import type { OAuthClient, OAuthClientOptions } from './types.js'
 
 function navigate(url: string): void {
   location.assign(url)
@@ -64,7 +60,6 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
   const config = resolveConfig(options)
   const emitter = createEmitter()
   const snapshot = createSnapshotStore()
-  const provider = createProvider(config)
 
   const backend = openStorage(config.storage, config.namespace, (cause) => {
     const error = new OAuthError('storage_error', 'IndexedDB is unavailable: the session is kept in memory only and ends with this page', {
@@ -76,32 +71,34 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
   const store = createTokenStore(backend, config.namespace)
   const transactions = createTransactionStore(backend, config.namespace)
   const lock = createLock()
-  const dpopKeys = createDpopKeys(backend, config.namespace, lock)
+  const detector = createCallbackDetector(config, transactions)
+  // Registered now, not when the callback code loads: clients of different issuers that share a
+  // redirect URI must know of each other before any callback is handled (RFC 9700 §4.4).
+  const mixUp = guardMixUp(config, new URL(config.redirectUri), new URL(config.issuer).href)
+  const report = (error: OAuthError) => emitter.emit('error', { error })
+
+  // The parts loaded on first need: the protocol code (oauth4webapi: discovery, grants, DPoP,
+  // challenges) and the sign-in / sign-out flows on top of it.
+  const protocol = once(() => import('./provider/protocol.js'))
+  let dpopKeysLoaded: DpopKeys | undefined
+  const parts = once(async () => {
+    const m = await protocol()
+    dpopKeysLoaded ??= m.createDpopKeys(backend, config.namespace, lock)
+    return { m, provider: m.createProvider(config), dpopKeys: dpopKeysLoaded }
+  })
+  let flowsLoaded: Flows | undefined
+  const flows = once(async () => {
+    const [{ createFlows }, { provider, dpopKeys }] = await Promise.all([import('./redirect/flows.js'), parts()])
+    return (flowsLoaded ??= createFlows({ config, provider, transactions, session, store, dpopKeys, detector, mixUp, report, navigate }))
+  })
 
   /** The session's DPoP handle. Tokens bound to a lost key cannot be used: the session ends, in every tab. */
   const dpopHandle = async () => {
     if (!config.dpop) return undefined
-    const handle = await dpopKeys.handle(false)
+    const handle = await (await parts()).dpopKeys.handle(false)
     if (!handle) throw await session.expire(new OAuthError('dpop_error', 'the DPoP key of this session is gone'))
     return handle
   }
-
-  const relay = createRelay(config.namespace)
-  const report = (error: OAuthError) => emitter.emit('error', { error })
-  const authorizeDeps: AuthorizeDeps = { config, provider, transactions, dpopKeys, warn: report, navigate }
-  // Set once the callback handler exists (it needs the session).
-  let exchange: (href: string) => ReturnType<ReturnType<typeof createCallbackHandler>['exchange']>
-  const silentSignIn =
-    config.silentRenew === 'iframe'
-      ? createSilentSignIn({
-          config,
-          prepare: (opts, internal) => prepareLogin(authorizeDeps, opts, internal),
-          relay,
-          exchange: (href) => exchange(href),
-          discard: (state) => transactions.discard(state),
-          current: () => store.cachedSession(),
-        })
-      : undefined
 
   const session = createSession({
     config,
@@ -111,9 +108,9 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
     channel: openTabChannel(config.namespace),
     lock,
     refreshGrant: async (refreshToken, request, current) => {
-      const dpop = await dpopHandle()
+      const [{ m, provider }, dpop] = await Promise.all([parts(), dpopHandle()])
       try {
-        return await refreshTokens(provider, { refreshToken, ...request, session: current, dpop, timeoutMs: refreshCeilingMs(config), userInfo: config.userInfo })
+        return await m.refreshTokens(provider, { refreshToken, ...request, session: current, dpop, timeoutMs: refreshCeilingMs(config), userInfo: config.userInfo })
       } catch (e) {
         // A success answer that cannot be trusted (a malformed token response, a refreshed ID token
         // for someone else, a downgrade from DPoP) ends the session: the provider may have rotated
@@ -125,79 +122,26 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
         throw e
       }
     },
-    renew: silentSignIn,
+    renew: config.silentRenew === 'iframe' ? async (reason) => (await flows()).silent!(reason) : undefined,
   })
-  session.onEnd(() => dpopKeys.forget())
+  session.onEnd(() => dpopKeysLoaded?.forget())
 
-  const callbacks = createCallbackHandler({ config, provider, transactions, session, dpopKeys, report })
-  // Back from the provider's end-session page: check the logout's state.
-  completeLogoutReturn(config, report)
-  exchange = (href) => callbacks.exchange(href)
-
-  const loginWithPopup = createPopupLogin({
-    // As login(): after a sign-out, the provider's form unless a prompt is given.
-    prepare: (opts) => prepareLogin(authorizeDeps, session.afterLogout() && opts.prompt === undefined ? { ...opts, prompt: 'login' } : opts),
-    relay,
-    handle: (href) => handleHere(href),
-    discard: (state) => transactions.discard(state),
-    idle: () => session.idle(),
-  })
-  /** The callback handled in this page. */
-  const handleHere = (url: string | undefined) =>
-    callbacks.handle(url).then((result) => {
-      // A sign-in that asked for offline_access and got no refresh token is reported once.
-      const problem = reported.has(result) ? undefined : missingRefreshToken(result.grant)
-      reported.add(result)
-      if (problem) report(problem)
-      return result
-    })
-  /** Callbacks this page relayed to the page that started them (popup, iframe), by URL. */
-  const relayed = new Map<string, Promise<RedirectResult>>()
-  const handleRedirectCallback: OAuthClient['handleRedirectCallback'] = (url) => {
-    const href = url ?? (typeof location === 'undefined' ? undefined : location.href)
-    const known = href === undefined ? undefined : relayed.get(href)
-    if (known) return known
-    const forwarded = href === undefined ? undefined : relay.forward(href)
-    if (!forwarded) return handleHere(url)
-    const p = forwarded.then(
-      async (result) => {
-        // Nobody acknowledged (the starting page is gone): an ordinary redirect sign-in here.
-        if (result === undefined) return handleHere(url)
-        await finishRelayed()
-        return result
-      },
-      async (e: unknown) => {
-        await finishRelayed(e instanceof OAuthError ? e : undefined)
-        throw e
-      },
-    )
-    relayed.set(href!, p)
-    return p
+  // Back from the provider's end-session page with a logout pending: check its state.
+  if (withWebStorage('sessionStorage', (s) => s.getItem(logoutPendingKey(config.namespace))) != null) {
+    void flows().then((f) => f.completeLogoutReturn(), () => undefined)
   }
-  /** A relayed callback's page: settles its status and, when it is a popup, closes itself. */
-  async function finishRelayed(error?: OAuthError): Promise<void> {
-    await session.settle(undefined, error)
-    if (typeof window !== 'undefined' && window.top === window) setTimeout(() => window.close(), 0)
-  }
-
-  const getAccessToken: OAuthClient['getAccessToken'] = (opts) => session.getAccessToken(opts)
-  const stepUp = createStepUp({
-    mode: config.stepUp,
-    popup: (opts) => loginWithPopup(opts),
-    redirect: (opts) => client.login(opts),
-    currentScope: () => store.cachedSession()?.scope,
-  })
-  const authFetch = createAuthFetch({ config, getAccessToken: session.getAccessToken, dpop: dpopHandle, stepUp })
 
   // On the redirect URI with a callback, the status stays `loading` until it is handled.
-  if (typeof location !== 'undefined' && callbacks.isCallback()) {
+  if (typeof location !== 'undefined' && detector.pendingState() !== undefined) {
     // handleRedirectCallback takes the hold over until it settles; an app that never calls it gets
     // its status after 10 s, and at once when the callback is another client's (same redirect URI).
     const token = session.hold()
     setTimeout(() => void session.settle(token), 10_000)
-    void callbacks.owns().then((mine) => {
+    void detector.owns().then((mine) => {
       if (!mine) void session.settle(token)
     })
+    // The app is about to handle it: load the callback code now.
+    void flows().catch(() => undefined)
   }
 
   /**
@@ -206,48 +150,112 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
    * logout navigation (the provider, its session still alive, would sign the user straight back in).
    */
   let leaving = false
-  /** Sign-in results whose grant has been checked (a second handleRedirectCallback gets the same one). */
-  const reported = new WeakSet<object>()
+  /**
+   * Settles once the latest logout() of this page has started its wipe (after its code loaded):
+   * a login() called right after logout() waits for it, then for the wipe (`session.idle()`).
+   */
+  let logoutStarted: Promise<unknown> = Promise.resolve()
 
-  if (silentSignIn && config.restoreOnLoad) {
+  if (config.silentRenew === 'iframe' && config.restoreOnLoad) {
     // A tab that signed out is not signed back in silently, also after a reload and with memory
     // storage (whose store keeps no signed-out mark): a mark of its own, no token, per tab.
     const noRestore = `oauth-spa:${config.namespace}:no-restore`
     emitter.on('logout', () => withWebStorage('sessionStorage', (s) => s.setItem(noRestore, '1')))
     emitter.on('login', () => withWebStorage('sessionStorage', (s) => s.removeItem(noRestore)))
-    if (typeof location !== 'undefined' && !callbacks.isCallback()) restoreOnLoad(silentSignIn, () => withWebStorage('sessionStorage', (s) => s.getItem(noRestore) === '1') === true)
+    if (typeof location !== 'undefined' && detector.pendingState() === undefined) {
+      restoreOnLoad(() => withWebStorage('sessionStorage', (s) => s.getItem(noRestore) === '1') === true)
+    }
   }
 
   /** One silent sign-in before a page without a stored session reports `unauthenticated`. */
-  function restoreOnLoad(silent: NonNullable<typeof silentSignIn>, signedOut: () => boolean): void {
+  function restoreOnLoad(signedOut: () => boolean): void {
     const token = session.hold()
     void (async () => {
       await session.ready
       // Under the refresh lock (one silent sign-in at a time across tabs), after another tab's.
       const data = session.afterLogout() || signedOut()
         ? undefined
-        : await lock(`oauth-spa:${config.namespace}:refresh`, async () => ((await store.loadSession()) ? undefined : silent())).catch(() => undefined)
+        : await lock(`oauth-spa:${config.namespace}:refresh`, async () => ((await store.loadSession()) ? undefined : (await flows()).silent!())).catch(() => undefined)
       if (data) await session.signIn(data).catch(() => session.settle(token))
       else await session.settle(token)
     })()
   }
 
+  /** Runs a popup sign-in in a window opened in the caller's gesture. */
+  const popupIn = (opened: OpenedPopup) =>
+    flows().then(
+      (f) => f.popup(opened),
+      (e: unknown) => {
+        try {
+          opened.win.close()
+        } catch {
+          // gone already
+        }
+        throw e
+      },
+    )
+
+  const stepUp =
+    config.stepUp === 'none'
+      ? undefined
+      : once(async () =>
+          (await protocol()).createStepUp({
+            mode: config.stepUp,
+            popup: (opts) => client.loginWithPopup(opts),
+            redirect: (opts) => client.login(opts),
+            currentScope: () => store.cachedSession()?.scope,
+          }),
+        )
+  const authFetch = createAuthFetch({
+    config,
+    getAccessToken: session.getAccessToken,
+    dpopSend: config.dpop
+      ? async (token, method, url, headers, body, signal, fetch) => {
+          const [{ m }, dpop] = await Promise.all([parts(), dpopHandle()])
+          return m.dpopResourceRequest(token, method, url, headers, body, { dpop: dpop!, signal, allowInsecure: config.allowInsecureRequests, fetch })
+        }
+      : undefined,
+    // A challenge that cannot be read (the parser could not be loaded) leaves the response as it came.
+    challenges: (response) => protocol().then((m) => m.parseChallenges(response.headers.get('www-authenticate') ?? ''), () => undefined),
+    stepUp,
+  })
+
   const client: OAuthClient = {
     async login(opts) {
       // A logout of this page may still be wiping the store: the new transaction (and DPoP key)
       // must not be wiped with the old session.
+      await logoutStarted
       await session.idle()
       if (leaving) return new Promise<never>(() => {})
       // After a sign-out (here, in another open tab, or in this tab before a reload) the provider's
-      // session may still be alive: ask for its form, so that a route guard cannot sign the user
-      // straight back in.
-      const ask = session.afterLogout() && (opts === undefined || (typeof opts === 'object' && opts !== null && opts.prompt === undefined))
-      return startLogin({ config, provider, transactions, dpopKeys, warn: report, navigate }, ask ? { ...opts, prompt: 'login' } : opts)
+      // session may still be alive: the flows ask for its form, so that a route guard cannot sign
+      // the user straight back in.
+      return (await flows()).login(opts)
     },
-    loginWithPopup,
-    handleRedirectCallback,
-    isRedirectCallback: (url) => callbacks.isCallback(url),
-    getAccessToken,
+    loginWithPopup(opts) {
+      // Synchronously, in the caller's gesture: nothing is stored before the window exists.
+      let opened: OpenedPopup
+      try {
+        opened = openPopup(opts)
+      } catch (e) {
+        return Promise.reject(e)
+      }
+      return popupIn(opened)
+    },
+    handleRedirectCallback(url) {
+      if (flowsLoaded) return flowsLoaded.handleRedirectCallback(url)
+      return flows().then(
+        (f) => f.handleRedirectCallback(url),
+        async (e: unknown) => {
+          // The callback code could not be loaded: the held status settles with the error; the
+          // transaction is untouched, so a retry (or a reload) can still complete the sign-in.
+          await session.settle(undefined, e as OAuthError)
+          throw e
+        },
+      )
+    },
+    isRedirectCallback: (url) => (flowsLoaded ? flowsLoaded.isCallback(url) : detector.pendingState(url) !== undefined),
+    getAccessToken: (opts) => session.getAccessToken(opts),
     fetch: authFetch,
     getUser: () => snapshot.get().user,
     async getIdToken() {
@@ -269,7 +277,23 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
         navigate(url)
       }
       try {
-        await logout({ config, provider, session, report, navigate: leave }, opts)
+        let f: Flows
+        const loading = flows()
+        // Settles after this logout's own continuation below has started the wipe.
+        logoutStarted = loading.then(
+          () => undefined,
+          () => undefined,
+        )
+        try {
+          f = await loading
+        } catch (e) {
+          // The logout code could not be loaded (offline): the local session ends all the same.
+          const { error } = await session.signOut()
+          if (error) report(error)
+          report(e as OAuthError)
+          return
+        }
+        await f.logout(opts, leave)
       } finally {
         // Stays set only when the page is actually leaving.
         leaving = navigated

@@ -117,10 +117,13 @@ export async function bundle(entryFile, { external = [], sourcemap = false, plug
     const q = sized.filter((c) => !base.has(c.fileName) && c.sources.some((s) => pattern.test(s)))
     for (const c of q) names.add(c.fileName)
     while (q.length) {
-      for (const imp of chunks.find((x) => x.fileName === q.pop().fileName).imports) {
-        if (!base.has(imp) && !names.has(imp)) {
+      const next = q.pop().fileName
+      for (const imp of chunks.find((x) => x.fileName === next).imports) {
+        const chunk = sized.find((x) => x.fileName === imp)
+        // (An external module, e.g. react in the React entry, is no chunk of the app.)
+        if (chunk && !base.has(imp) && !names.has(imp)) {
           names.add(imp)
-          q.push(sized.find((x) => x.fileName === imp))
+          q.push(chunk)
         }
       }
     }
@@ -148,7 +151,11 @@ const sum = (list) => list.reduce((a, c) => ({ min: a.min + c.min, gzip: a.gzip 
  * needs a proof), `refresh` by the first request after a reload with an expired token. Adjust the
  * patterns here when src/ is laid out differently.
  */
-export const LAZY_ROLES = { dpop: /(^|\/)src\/dpop\//, refresh: /(^|\/)src\/.*refresh[^/]*\.tsx?$/i }
+export const LAZY_ROLES = {
+  // The protocol chunk (dist/protocol-*.js: oauth4webapi, the refresh grant, DPoP keys and proofs) and what it imports.
+  dpop: /(^|\/)(src\/dpop\/|src\/provider\/protocol\.ts$|dist\/protocol-[^/]*\.js$)/,
+  refresh: /(^|\/)(src\/provider\/protocol\.ts$|dist\/protocol-[^/]*\.js$)/,
+}
 
 /** The repository-relative source files of a bundled chunk (dist/ modules mapped back to src/ by their source maps). */
 function sourcesOf(chunk) {

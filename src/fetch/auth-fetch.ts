@@ -3,12 +3,16 @@
  * the request untouched. A `401` whose challenge says `invalid_token` costs one forced refresh and
  * one retry; a DPoP nonce challenge costs one retry; a redirect is never followed with a token.
  *
+ * A Bearer request needs no protocol library: the header, `redirect: "manual"` and the status are
+ * plain `fetch`. The challenge parser (on a `401`/`403` with `WWW-Authenticate`), DPoP proofs and
+ * step-up come with the lazily loaded protocol code.
+ *
  * @module
  */
-import * as oauth from 'oauth4webapi'
+import type * as oauth from 'oauth4webapi'
 import type { Config } from '../config.js'
 import { OAuthError } from '../errors.js'
-import { redact } from '../provider/errors.js'
+import { redact } from '../provider/redact.js'
 import type { GetAccessTokenOptions } from '../types.js'
 import { pickChallenge } from './challenge.js'
 import type { StepUp } from './step-up.js'
@@ -18,16 +22,22 @@ export interface AuthFetchDeps {
   config: Config
   /** The session's getAccessToken; `rejected` is the token the API refused (see the session). */
   getAccessToken(options?: GetAccessTokenOptions, rejected?: string): Promise<string>
-  /** The DPoP handle of the session, when DPoP is on. Rejects when the key is gone. */
-  dpop(): Promise<oauth.DPoPHandle | undefined>
+  /**
+   * Sends a DPoP-bound request (proof, nonce cache), when DPoP is on. Rejects when the session's
+   * DPoP key is gone.
+   */
+  dpopSend?: ((token: string, method: string, url: URL, headers: Headers, body: ArrayBuffer | ReadableStream | null, signal: AbortSignal, fetch: (url: string, init: RequestInit) => Promise<Response>) => Promise<Outcome>) | undefined
+  /** Parses the `WWW-Authenticate` challenges of a response (`undefined` when it has none, or they cannot be read). */
+  challenges(response: Response): Promise<oauth.WWWAuthenticateChallenge[] | undefined>
   /** Meets step-up challenges (option `stepUp`); absent with `'none'`. */
-  stepUp?: StepUp | undefined
+  stepUp?: (() => Promise<StepUp | undefined>) | undefined
 }
 
 /** The `fetch`-shaped function returned by {@link createAuthFetch}. */
 export type AuthFetch = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>
 
-type Outcome = { response: Response; challenges?: oauth.WWWAuthenticateChallenge[] }
+/** A response, with its challenges when it carried any. */
+export type Outcome = { response: Response; challenges?: oauth.WWWAuthenticateChallenge[] | undefined }
 
 function isInvalidToken(challenges: oauth.WWWAuthenticateChallenge[] | undefined): boolean {
   return (challenges ?? []).some(
@@ -110,26 +120,19 @@ export function createAuthFetch(deps: AuthFetchDeps): AuthFetch {
       referrerPolicy: request.referrerPolicy,
       ...(request.mode === 'navigate' ? {} : { mode: request.mode }),
     }
-    const options: oauth.ProtectedResourceRequestOptions = {
-      signal: request.signal,
-      [oauth.customFetch]: (u, o) => fetch(u, { ...passthrough, ...(o as RequestInit) }),
-    }
-    if (config.allowInsecureRequests) options[oauth.allowInsecureRequests] = true
+    const send1 = (u: string, o: RequestInit) => fetch(u, { ...passthrough, ...o })
     // The default resource goes through getAccessToken()'s no-options fast path.
     const tokenOptions: GetAccessTokenOptions | undefined = resource === config.resources[0] ? undefined : { resource }
 
     const send = async (token: string): Promise<Outcome> => {
-      const dpop = config.dpop ? await untilAborted(deps.dpop(), callerSignal) : undefined
-      try {
-        const response = await oauth.protectedResourceRequest(token, request.method, url, new Headers(headers), body, {
-          ...options,
-          ...(dpop ? { DPoP: dpop } : {}),
-        })
-        return { response }
-      } catch (e) {
-        if (e instanceof oauth.WWWAuthenticateChallengeError) return { response: e.response, challenges: e.cause }
-        throw e
-      }
+      if (deps.dpopSend) return untilAborted(deps.dpopSend(token, request.method, url, new Headers(headers), body, request.signal, send1), callerSignal)
+      const h = new Headers(headers)
+      h.set('authorization', `Bearer ${token}`)
+      const init: RequestInit & { duplex?: 'half' } = { method: request.method, headers: h, body, redirect: 'manual', signal: request.signal }
+      if (streaming) init.duplex = 'half'
+      const response = await send1(url.href, init)
+      const challenged = (response.status === 401 || response.status === 403) && response.headers.has('www-authenticate')
+      return { response, challenges: challenged ? await deps.challenges(response) : undefined }
     }
 
     let token = await untilAborted(deps.getAccessToken(tokenOptions), callerSignal)
@@ -149,7 +152,8 @@ export function createAuthFetch(deps: AuthFetchDeps): AuthFetch {
     }
     // Step-up (RFC 9470, RFC 6750 insufficient_scope): one sign-in with what the API asked, one retry.
     const status = outcome.response.status
-    const plan = replayable && (status === 401 || status === 403) ? deps.stepUp?.plan(pickChallenge(outcome.challenges), token) : undefined
+    const stepUp = replayable && (status === 401 || status === 403) && outcome.challenges ? await deps.stepUp?.() : undefined
+    const plan = stepUp?.plan(pickChallenge(outcome.challenges), token)
     if (plan) {
       await untilAborted(plan.run(), callerSignal)
       token = await untilAborted(deps.getAccessToken(tokenOptions), callerSignal)
@@ -157,7 +161,7 @@ export function createAuthFetch(deps: AuthFetchDeps): AuthFetch {
       outcome = await send(token)
     }
     const { response } = outcome
-    // Sent with redirect: "manual" (oauth4webapi's default): the caller asked for "follow" or "error".
+    // Sent with redirect: "manual": the caller asked for "follow" or "error".
     if (response.type === 'opaqueredirect' && request.redirect !== 'manual') {
       throw new OAuthError('redirect_not_allowed', `auth.fetch: ${url.origin} answered with a redirect; it was not followed, so the token went nowhere else`)
     }

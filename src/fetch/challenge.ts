@@ -7,7 +7,7 @@
  *
  * @module
  */
-import * as oauth from 'oauth4webapi'
+import type * as oauth from 'oauth4webapi'
 
 /** What an API asked for in its `WWW-Authenticate` header. */
 export interface Challenge {
@@ -36,19 +36,6 @@ function absolute(value: string): boolean {
   } catch {
     return false
   }
-}
-
-/** Parses a `WWW-Authenticate` header value with oauth4webapi. */
-async function parse(header: string): Promise<oauth.WWWAuthenticateChallenge[] | undefined> {
-  // oauth4webapi parses challenges (only) while it processes a response, before anything else: a
-  // header-only 401 carries the value, so the caller's response and its body are never read.
-  const probe = new Response(null, { status: 401, headers: { 'www-authenticate': header } })
-  try {
-    await oauth.processUserInfoResponse({ issuer: 'urn:oauth-spa:challenge' }, { client_id: 'oauth-spa' }, oauth.skipSubjectCheck, probe)
-  } catch (e) {
-    if (e instanceof oauth.WWWAuthenticateChallengeError) return e.cause
-  }
-  return undefined
 }
 
 /**
@@ -94,5 +81,8 @@ export function pickChallenge(challenges: readonly oauth.WWWAuthenticateChalleng
 export async function readChallenge(response: Response): Promise<Challenge | undefined> {
   const headers = (response as Partial<Response> | null | undefined)?.headers
   const header = typeof headers?.get === 'function' ? headers.get('www-authenticate') : null
-  return header === null ? undefined : pickChallenge(await parse(header))
+  if (header === null) return undefined
+  // The parser comes with oauth4webapi, loaded on first need.
+  const { parseChallenges } = await import('../provider/protocol.js')
+  return pickChallenge(await parseChallenges(header))
 }

@@ -7,21 +7,9 @@
  */
 import * as oauth from 'oauth4webapi'
 import { OAuthError, type OAuthErrorCode } from '../errors.js'
+import { redact as baseRedact, statusOf, type RedactedCause } from './redact.js'
 
-/** A redacted cause: safe to log, carries no token and no response body. */
-export interface RedactedCause {
-  name: string
-  message: string
-  code?: string
-  status?: number
-}
-
-function statusOf(e: unknown): number | undefined {
-  if (e instanceof oauth.ResponseBodyError) return e.status
-  if (e instanceof oauth.WWWAuthenticateChallengeError) return e.status
-  if (e instanceof oauth.OperationProcessingError && e.cause instanceof Response) return e.cause.status
-  return undefined
-}
+export type { RedactedCause }
 
 /** oauth4webapi's error classes by their own names: a minified bundle renames the classes. */
 const NAMED: [new (...args: never[]) => Error, string][] = [
@@ -31,19 +19,9 @@ const NAMED: [new (...args: never[]) => Error, string][] = [
   [oauth.OperationProcessingError, 'OperationProcessingError'],
 ]
 
-/** Strips an error down to name, message, code and status. */
+/** Strips an error down to name, message, code and status, naming oauth4webapi's errors. */
 export function redact(e: unknown): RedactedCause | undefined {
-  if (e === undefined || e === null) return undefined
-  if (e instanceof OAuthError) return { name: e.name, message: e.message, code: e.code }
-  if (e instanceof Error) {
-    const code = (e as { code?: unknown }).code
-    const out: RedactedCause = { name: NAMED.find(([type]) => e instanceof type)?.[1] ?? e.name, message: e.message }
-    if (typeof code === 'string') out.code = code
-    const status = statusOf(e)
-    if (status !== undefined) out.status = status
-    return out
-  }
-  return { name: 'Error', message: typeof e === 'string' ? e : 'unknown error' }
+  return baseRedact(e, e instanceof Error ? NAMED.find(([type]) => e instanceof type)?.[1] : undefined)
 }
 
 /** An `error_description` (text from a remote party, maybe from a crafted URL) cut to 1,000 characters. */

@@ -9,7 +9,8 @@ import * as oauth from 'oauth4webapi'
 import type { Config } from '../config.js'
 import { OAuthError } from '../errors.js'
 import { toOAuthError } from './errors.js'
-import { templateUrl, withIssuerTemplate } from './issuer-template.js'
+import { templateUrl } from './issuer-template.js'
+import { withIssuerTemplate } from './templated-issuer.js'
 import { applyMetadataOverride } from './metadata-override.js'
 
 /** What every part needs to talk to the provider. */

@@ -6,10 +6,11 @@
  * @module
  */
 import { OAuthError } from '../errors.js'
-import { redact } from '../provider/errors.js'
+import { redact } from '../provider/redact.js'
 
-/** The largest `appState` accepted, in bytes of its JSON form (UTF-8). */
-export const APP_STATE_MAX_BYTES = 8 * 1024
+import { APP_STATE_MAX_BYTES } from './limits.js'
+
+export { APP_STATE_MAX_BYTES }
 
 /** How deep arrays and objects may nest (a guard against pathological values). */
 const MAX_DEPTH = 32

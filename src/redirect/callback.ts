@@ -15,7 +15,8 @@ import type { Provider } from '../provider/provider.js'
 import type { Session, SignIn } from '../session/session.js'
 import { RECORD_VERSION, type SessionRecord } from '../store/records.js'
 import type { RedirectResult } from '../types.js'
-import { guardMixUp } from './mix-up.js'
+import { currentHref, parseUrl, samePath, type CallbackDetector } from './detect.js'
+import type { MixUpGuard } from './mix-up.js'
 import type { Transaction, TransactionStore } from './transactions.js'
 
 /** Parameters removed from the address bar after a callback. */
@@ -30,6 +31,10 @@ export interface CallbackDeps {
   dpopKeys: DpopKeys
   /** Receives what fails without failing the sign-in (UserInfo, with `userInfo: true`). */
   report?: (error: OAuthError) => void
+  /** Recognises this client's callbacks (shared with the always-loaded part of the client). */
+  detector: CallbackDetector
+  /** The mix-up guard of this client's redirect URI, registered when the client was created. */
+  mixUp: MixUpGuard
 }
 
 /** The callback handler of one client. */
@@ -40,23 +45,6 @@ export interface CallbackHandler {
   owns(url?: string): Promise<boolean>
   /** Validates and redeems a callback like `handle`, but hands the sign-in back instead of storing it (silent renewal). */
   exchange(url: string): Promise<{ result: RedirectResult; signIn: SignIn }>
-}
-
-function currentHref(): string | undefined {
-  return typeof location === 'undefined' ? undefined : location.href
-}
-
-/** `value` as a normalised absolute URL, or `undefined` when it is not one. */
-function absoluteHref(value: string): string | undefined {
-  try {
-    return new URL(value).href
-  } catch {
-    return undefined
-  }
-}
-
-function samePath(a: URL, b: URL): boolean {
-  return a.origin === b.origin && a.pathname === b.pathname
 }
 
 /** Removes the callback parameters from the address bar (RFC 9700 §4.2.4, §4.3.1). Returns the new address. */
@@ -84,9 +72,7 @@ function mapValidationError(e: unknown): OAuthError {
 /** Creates the callback handler. */
 export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
   const { config, provider, transactions, session } = deps
-  const redirect = new URL(config.redirectUri)
-  const issuer = new URL(config.issuer).href
-  const mixUp = guardMixUp(config, redirect, issuer)
+  const { mixUp } = deps
   /** Callbacks of this page, by state: a second call gets the first call's promise. */
   const handled = new Map<string, Promise<RedirectResult>>()
   /** The address this page's callback left after the scrub, and its promise: a second call without URL joins it. */
@@ -187,20 +173,10 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
     return { returnTo: txn.returnTo, user: claims, grant, appState: txn.appState }
   }
 
-  function parse(url: string | undefined): URL | undefined {
-    const href = url ?? currentHref()
-    if (href === undefined) return undefined
-    try {
-      return new URL(href, currentHref())
-    } catch {
-      return undefined
-    }
-  }
-
   return {
     handle(url) {
       if (url === undefined && scrubbed && scrubbed.href === currentHref()) return scrubbed.promise
-      const parsed = parse(url)
+      const parsed = parseUrl(url)
       if (!parsed) {
         return Promise.reject(new OAuthError('invalid_callback', 'handleRedirectCallback: not a valid URL'))
       }
@@ -239,33 +215,17 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
       return p
     },
     isCallback(url) {
-      const parsed = parse(url)
-      if (!parsed || !samePath(parsed, redirect)) return false
-      const q = parsed.searchParams
-      // The redirect URI's own query, and the issuer when the response names one (RFC 9207),
-      // tell apart clients that share a path.
-      for (const [k, v] of redirect.searchParams) if (q.get(k) !== v) return false
-      // Compared as URLs: an issuer configured with a trailing slash is the same issuer (so says
-      // discovery, through oauth4webapi); handleRedirectCallback then checks `iss` exactly.
-      const iss = q.get('iss')
-      if (iss !== null && absoluteHref(iss) !== issuer) return false
-      const state = q.get('state')
-      if (!state || handled.has(state) || !(q.has('code') || q.has('error'))) return false
-      // A pending sign-in of this client (in any tab). Where the browser offers no web storage to
-      // tell, the shape alone decides (handleRedirectCallback checks).
-      return transactions.knows(state) !== false
+      const state = deps.detector.pendingState(url)
+      return state !== undefined && !handled.has(state)
     },
     async exchange(url) {
-      const parsed = parse(url)
+      const parsed = parseUrl(url)
       const states = parsed?.searchParams.getAll('state') ?? []
       if (!parsed || states.length !== 1 || !states[0]) throw new OAuthError('invalid_state', 'callback: the URL has no single "state"')
       let signIn: SignIn | undefined
       const result = await run(parsed, states[0], () => undefined, (data) => void (signIn = data))
       return { result, signIn: signIn! }
     },
-    async owns(url) {
-      const state = parse(url)?.searchParams.get('state')
-      return !!state && (await transactions.has(state).catch(() => false))
-    },
+    owns: (url) => deps.detector.owns(url),
   }
 }

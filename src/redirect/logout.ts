@@ -16,6 +16,7 @@ import type { Session } from '../session/session.js'
 import type { LogoutOptions } from '../types.js'
 import { withWebStorage } from '../store/web-storage.js'
 import { currentOrigin } from './return-to.js'
+import { logoutPendingKey } from './detect.js'
 
 /** How long a logout's `state` waits for the browser to come back from the end-session page. */
 const LOGOUT_STATE_TTL_MS = 10 * 60 * 1000
@@ -27,7 +28,7 @@ interface PendingLogout {
   expiresAt: number
 }
 
-const pendingKey = (config: Config) => `oauth-spa:${config.namespace}:logout`
+const pendingKey = (config: Config) => logoutPendingKey(config.namespace)
 
 /**
  * Whether the provider accepts revocation from a public client. RFC 8414 §2: a listed

@@ -27,16 +27,15 @@ function issuersOn(redirect: URL, issuer: string): ReadonlySet<string> {
   return issuers
 }
 
+/** Checks a callback's `iss` where mix-up is possible; returns the metadata to validate the response with. */
+export type MixUpGuard = (url: URL, as: oauth.AuthorizationServer) => oauth.AuthorizationServer
+
 /**
  * Registers this client (call it when the client is created) and returns the check of a callback:
  * it throws `invalid_callback` when `iss` is required and missing, and returns the metadata to
  * validate the response with (announcing `iss` where it is required).
  */
-export function guardMixUp(
-  config: Config,
-  redirect: URL,
-  issuer: string,
-): (url: URL, as: oauth.AuthorizationServer) => oauth.AuthorizationServer {
+export function guardMixUp(config: Config, redirect: URL, issuer: string): MixUpGuard {
   const sharing = issuersOn(redirect, issuer)
   return (url, as) => {
     const shared = [...sharing].some((other) => other !== issuer)

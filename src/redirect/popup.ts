@@ -15,12 +15,10 @@
  * @module
  */
 import { OAuthError } from '../errors.js'
-import type { LoginOptions, PopupLoginOptions, RedirectResult } from '../types.js'
+import type { LoginOptions, RedirectResult } from '../types.js'
 import type { PreparedLogin } from './authorize.js'
+import type { OpenedPopup } from './popup-window.js'
 import type { Relay } from './relay.js'
-
-/** Default of `timeoutSeconds`. */
-export const POPUP_TIMEOUT_SECONDS = 120
 
 /** What the popup sign-in needs from the client. */
 export interface PopupDeps {
@@ -35,49 +33,8 @@ export interface PopupDeps {
   idle(): Promise<void>
 }
 
-function openWindow(): Window | null {
-  if (typeof window === 'undefined' || typeof window.open !== 'function') return null
-  const width = 500
-  const height = 650
-  const left = Math.max(0, Math.round((window.screenX ?? 0) + ((window.outerWidth ?? width) - width) / 2))
-  const top = Math.max(0, Math.round((window.screenY ?? 0) + ((window.outerHeight ?? height) - height) / 2))
-  const name = `oauth-spa-popup-${Math.random().toString(36).slice(2)}`
-  try {
-    return window.open('about:blank', name, `popup=yes,width=${width},height=${height},left=${left},top=${top}`)
-  } catch {
-    return null
-  }
-}
-
-function checkOptions(options: unknown): { timeoutMs: number; login: LoginOptions } {
-  if (options === undefined) return { timeoutMs: POPUP_TIMEOUT_SECONDS * 1000, login: {} }
-  if (typeof options !== 'object' || options === null) throw new OAuthError('configuration_error', 'loginWithPopup: options must be an object')
-  const { timeoutSeconds = POPUP_TIMEOUT_SECONDS, ...login } = options as PopupLoginOptions
-  if (typeof timeoutSeconds !== 'number' || !Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) {
-    throw new OAuthError('configuration_error', 'loginWithPopup: "timeoutSeconds" must be a number of seconds above 0')
-  }
-  return { timeoutMs: timeoutSeconds * 1000, login }
-}
-
-/** Creates `loginWithPopup`. */
-export function createPopupLogin(deps: PopupDeps): (options?: PopupLoginOptions) => Promise<RedirectResult> {
-  return (options) => {
-    let checked: ReturnType<typeof checkOptions>
-    try {
-      checked = checkOptions(options)
-    } catch (e) {
-      return Promise.reject(e)
-    }
-    // Synchronously, in the caller's gesture: nothing is stored before the window exists.
-    const win = openWindow()
-    if (!win || win.closed) {
-      return Promise.reject(new OAuthError('popup_blocked', 'loginWithPopup: the browser blocked the popup; call it in a click handler'))
-    }
-    return run(deps, win, checked.login, checked.timeoutMs)
-  }
-}
-
-async function run(deps: PopupDeps, win: Window, login: LoginOptions, timeoutMs: number): Promise<RedirectResult> {
+/** Runs the sign-in in a window opened by {@link openPopup}; resolves as a redirect callback does. */
+export async function runPopup(deps: PopupDeps, { win, login, timeoutMs }: OpenedPopup): Promise<RedirectResult> {
   const close = () => {
     try {
       win.close()

@@ -14,7 +14,7 @@
  * @module
  */
 import { OAuthError, type OAuthErrorCode } from '../errors.js'
-import { redact } from '../provider/errors.js'
+import { redact } from '../provider/redact.js'
 import { withWebStorage } from '../store/web-storage.js'
 import type { RedirectResult } from '../types.js'
 

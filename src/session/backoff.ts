@@ -8,7 +8,7 @@
  * @module
  */
 import { OAuthError } from '../errors.js'
-import { redact } from '../provider/errors.js'
+import { redact } from '../provider/redact.js'
 
 /** First wait after a failure. */
 export const BACKOFF_FIRST_MS = 1000

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { createLeaseLock, type LeaseLock, type LeaseLockOptions } from './idb-lock.js'
+import type { LeaseLock, LeaseLockOptions } from './idb-lock.js'
 
 /** Runs `fn` holding the lock `name`. */
 export type WithLock = <T>(name: string, fn: () => Promise<T>) => Promise<T>
@@ -25,7 +25,9 @@ export interface LockOptions {
  */
 export function createLock(options: LockOptions = {}): WithLock {
   const queues = new Map<string, Promise<unknown>>()
-  let lease: LeaseLock | undefined
+  // Loaded on first need: only browsers without Web Locks download the lease (and if it cannot be
+  // loaded, the in-tab queue is what is left, as where IndexedDB cannot be opened).
+  let lease: Promise<LeaseLock> | undefined
   const inTab: WithLock = (name, fn) => {
     const previous = queues.get(name) ?? Promise.resolve()
     const run = previous.then(fn, fn)
@@ -39,8 +41,11 @@ export function createLock(options: LockOptions = {}): WithLock {
   return (name, fn) => {
     const locks = typeof navigator === 'undefined' ? undefined : navigator.locks
     if (locks && typeof locks.request === 'function') return locks.request(name, { mode: 'exclusive' }, fn) as ReturnType<typeof fn>
-    lease ??= createLeaseLock(options.lease)
+    lease ??= import('./idb-lock.js').then(
+      (m) => m.createLeaseLock(options.lease),
+      (): LeaseLock => (_name, f) => f(),
+    )
     const held = lease
-    return inTab(name, () => held(name, fn))
+    return inTab(name, async () => (await held)(name, fn))
   }
 }

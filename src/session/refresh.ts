@@ -12,7 +12,7 @@
  */
 import type { Config } from '../config.js'
 import { OAuthError } from '../errors.js'
-import { redact } from '../provider/errors.js'
+import { redact } from '../provider/redact.js'
 import type { AcceptedTokens } from '../provider/token-response.js'
 import { RECORD_VERSION, type AccessTokenRecord, type SessionRecord } from '../store/records.js'
 import { accessKey, type TokenStore } from '../store/token-store.js'

@@ -5,7 +5,7 @@
  * @module
  */
 import { OAuthError } from '../errors.js'
-import { redact } from '../provider/errors.js'
+import { redact } from '../provider/redact.js'
 import type { SessionRecord } from '../store/records.js'
 import type { TokenStore } from '../store/token-store.js'
 import type { TabChannel } from './channel.js'

@@ -7,7 +7,7 @@
  */
 import { normaliseResources, normaliseScope, type Config } from '../config.js'
 import { OAuthError } from '../errors.js'
-import { redact } from '../provider/errors.js'
+import { redact } from '../provider/redact.js'
 import { RECORD_VERSION, type SessionRecord } from '../store/records.js'
 import { accessKey, type TokenStore } from '../store/token-store.js'
 import type { GetAccessTokenOptions } from '../types.js'

@@ -1,5 +1,5 @@
 import 'fake-indexeddb/auto'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createOAuthClient } from '../../../src/index.js'
 import type { OAuthClient, OAuthError } from '../../../src/index.js'
 import { APP, callbackUrl, clientOptions, installScriptedProvider, ISSUER, json, signIn, type ScriptedProvider } from '../helpers/scripted-provider.js'
@@ -99,12 +99,13 @@ describe('logout', () => {
   })
 
   it('a refresh failing after logout writes nothing back (no token survives)', async () => {
-    let release!: () => void
+    let release: (() => void) | undefined
     p.token = () => new Promise<Response>((r) => (release = () => r(json(p.tokens()))))
     const refreshing = auth.getAccessToken({ forceRefresh: true }).catch((e: unknown) => e)
-    await new Promise((r) => setTimeout(r, 20))
+    // The refresh request is at the token endpoint (the protocol code loads on first need).
+    await vi.waitFor(() => expect(release).toBeDefined(), { timeout: 10_000 })
     const out = auth.logout({ localOnly: true })
-    release()
+    release!()
     await out
     expect(await refreshing).toMatchObject({ code: 'login_required' })
     expect(await dumpNamespace(p.clientId, ALL)).toEqual({})

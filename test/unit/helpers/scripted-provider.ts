@@ -195,7 +195,8 @@ export async function startLogin(auth: OAuthClient, p: ScriptedProvider, options
   void auth.login(options)
   await vi.waitFor(() => {
     if (p.navigations.length === before) throw new Error('login has not navigated yet')
-  })
+    // The sign-in code loads on first need: the first login of a test file waits for its import.
+  }, { timeout: 10_000 })
   return p.lastAuthorization()
 }
 
