@@ -16,12 +16,10 @@ import { createCallbackDetector, logoutPendingKey } from './redirect/detect.js'
 import type { Flows } from './redirect/flows.js'
 import { guardMixUp } from './redirect/mix-up.js'
 import { openPopup, type OpenedPopup } from './redirect/popup-window.js'
-import { createTransactionStore } from './redirect/transactions.js'
 import { openTabChannel } from './session/channel.js'
 import { createEmitter } from './session/events.js'
 import { createLock } from './session/lock.js'
-import { createSession, endsSession } from './session/session.js'
-import { refreshCeilingMs } from './session/refresh.js'
+import { createSession, endsSession, refreshCeilingMs } from './session/session.js'
 import { createSnapshotStore } from './session/snapshot.js'
 import { openStorage } from './store/open-storage.js'
 import { withWebStorage } from './store/web-storage.js'
@@ -69,9 +67,8 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
     setTimeout(() => emitter.emit('storage_fallback', { error }), 0)
   }, () => session.resync())
   const store = createTokenStore(backend, config.namespace)
-  const transactions = createTransactionStore(backend, config.namespace)
   const lock = createLock()
-  const detector = createCallbackDetector(config, transactions)
+  const detector = createCallbackDetector(config, (state) => flows().then((f) => f.hasTransaction(state)))
   // Registered now, not when the callback code loads: clients of different issuers that share a
   // redirect URI must know of each other before any callback is handled (RFC 9700 §4.4).
   const mixUp = guardMixUp(config, new URL(config.redirectUri), new URL(config.issuer).href)
@@ -89,7 +86,7 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
   let flowsLoaded: Flows | undefined
   const flows = once(async () => {
     const [{ createFlows }, { provider, dpopKeys }] = await Promise.all([import('./redirect/flows.js'), parts()])
-    return (flowsLoaded ??= createFlows({ config, provider, transactions, session, store, dpopKeys, detector, mixUp, report, navigate }))
+    return (flowsLoaded ??= createFlows({ config, provider, backend, session, store, dpopKeys, detector, mixUp, report, navigate }))
   })
 
   /** The session's DPoP handle. Tokens bound to a lost key cannot be used: the session ends, in every tab. */
@@ -123,6 +120,7 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
       }
     },
     renew: config.silentRenew === 'iframe' ? async (reason) => (await flows()).silent!(reason) : undefined,
+    loadRefresher: async () => (await protocol()).createRefresher,
   })
   session.onEnd(() => dpopKeysLoaded?.forget())
 

@@ -10,6 +10,8 @@ import * as oauth from 'oauth4webapi'
 export { createDpopKeys } from '../dpop/keys.js'
 export { parseChallenges } from '../fetch/challenge-parse.js'
 export { createStepUp } from '../fetch/step-up.js'
+// Bundled here: a refresh needs both (see session.ts, which imports it on first need).
+export { createRefresher } from '../session/refresh.js'
 export { refreshTokens } from './grants.js'
 export { createProvider } from './provider.js'
 

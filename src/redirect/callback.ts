@@ -62,11 +62,15 @@ function scrubAddressBar(): string | undefined {
   return location.href
 }
 
+/**
+ * Maps oauth4webapi's verdict on the authorization response. Decided by error class, never by
+ * oauth4webapi's message text (a rewording there would silently change the code returned): the
+ * `state` was checked before (the transaction was found by it), so what is left is the provider's
+ * error answer (`authorization_error`) or a malformed response (`invalid_callback`).
+ */
 function mapValidationError(e: unknown): OAuthError {
   if (e instanceof oauth.AuthorizationResponseError) return toOAuthError(e, 'callback', 'authorization_error')
-  const message = e instanceof Error ? e.message : 'invalid callback'
-  if (/"state"/.test(message)) return new OAuthError('invalid_state', `callback: ${message}`, { cause: redact(e) })
-  return new OAuthError('invalid_callback', `callback: ${message}`, { cause: redact(e) })
+  return new OAuthError('invalid_callback', `callback: ${e instanceof Error ? e.message : 'invalid callback'}`, { cause: redact(e) })
 }
 
 /** Creates the callback handler. */
@@ -122,6 +126,8 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
     }
     const metadata = await provider.metadata()
     const as = mixUp(url, metadata)
+    // The transaction was taken by this URL's single `state`; checked again here, by us.
+    if (url.searchParams.get('state') !== txn.state) throw new OAuthError('invalid_state', 'callback: the "state" does not match the sign-in')
     let params: URLSearchParams
     try {
       params = oauth.validateAuthResponse(as, provider.client(as), url, txn.state)

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Config } from '../config.js'
-import type { TransactionStore } from './transactions.js'
+import { createStateIndex } from './state-index.js'
 
 /** Whether a URL is a callback of this client. */
 export interface CallbackDetector {
@@ -46,8 +46,12 @@ function absoluteHref(value: string): string | undefined {
   }
 }
 
-/** Creates the detector of a client. */
-export function createCallbackDetector(config: Config, transactions: TransactionStore): CallbackDetector {
+/**
+ * Creates the detector of a client. `has` tells whether a transaction is pending in the store (the
+ * transaction store loads with the flows).
+ */
+export function createCallbackDetector(config: Config, has: (state: string) => Promise<boolean>): CallbackDetector {
+  const index = createStateIndex(config.namespace)
   const redirect = new URL(config.redirectUri)
   const issuer = new URL(config.issuer).href
   return {
@@ -66,11 +70,11 @@ export function createCallbackDetector(config: Config, transactions: Transaction
       if (!state || !(q.has('code') || q.has('error'))) return undefined
       // A pending sign-in of this client (in any tab). Where the browser offers no web storage to
       // tell, the shape alone decides (handleRedirectCallback checks).
-      return transactions.knows(state) !== false ? state : undefined
+      return index.knows(state) !== false ? state : undefined
     },
     async owns(url) {
       const state = parseUrl(url)?.searchParams.get('state')
-      return !!state && (await transactions.has(state).catch(() => false))
+      return !!state && (await has(state).catch(() => false))
     },
   }
 }

@@ -23,13 +23,14 @@ import { runPopup } from './popup.js'
 import type { OpenedPopup } from './popup-window.js'
 import { createRelay } from './relay.js'
 import { createSilentSignIn, type SilentSignIn } from './silent.js'
-import type { TransactionStore } from './transactions.js'
+import { createTransactionStore } from './transactions.js'
+import type { Backend } from '../store/backend.js'
 
 /** What the flows need from the client. */
 export interface FlowsDeps {
   config: Config
   provider: Provider
-  transactions: TransactionStore
+  backend: Backend
   session: Session
   store: TokenStore
   dpopKeys: DpopKeys
@@ -52,11 +53,14 @@ export interface Flows {
   logout(options: LogoutOptions | undefined, navigate: (url: string) => void): Promise<void>
   /** Back from the provider's end-session page: checks the logout's state. */
   completeLogoutReturn(): void
+  /** Whether a sign-in with this `state` is pending in the store. */
+  hasTransaction(state: string): Promise<boolean>
 }
 
 /** Creates the flows of a client (once per client). */
 export function createFlows(deps: FlowsDeps): Flows {
-  const { config, provider, transactions, session, store, dpopKeys, report, navigate } = deps
+  const { config, provider, session, store, dpopKeys, report, navigate } = deps
+  const transactions = createTransactionStore(deps.backend, config.namespace)
   const authorizeDeps: AuthorizeDeps = { config, provider, transactions, dpopKeys, warn: report, navigate }
   const relay = createRelay(config.namespace)
   const callbacks = createCallbackHandler({ config, provider, transactions, session, dpopKeys, report, detector: deps.detector, mixUp: deps.mixUp })
@@ -134,6 +138,7 @@ export function createFlows(deps: FlowsDeps): Flows {
     silent,
     logout: (opts, leave) => logout({ config, provider, session, report, navigate: leave }, opts),
     completeLogoutReturn: () => completeLogoutReturn(config, report),
+    hasTransaction: (state) => transactions.has(state),
   }
 }
 

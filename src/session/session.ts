@@ -7,6 +7,7 @@
  */
 import { normaliseResources, normaliseScope, type Config } from '../config.js'
 import { OAuthError } from '../errors.js'
+import { once } from '../lazy.js'
 import { redact } from '../provider/redact.js'
 import { RECORD_VERSION, type SessionRecord } from '../store/records.js'
 import { accessKey, type TokenStore } from '../store/token-store.js'
@@ -15,13 +16,14 @@ import type { TabChannel } from './channel.js'
 import type { Emitter } from './events.js'
 import type { WithLock } from './lock.js'
 import { HAS_SESSION } from './machine.js'
-import { accessRecord, createRefresher, isFresh, type RefreshGrant, type Renew, type SignIn } from './refresh.js'
+import type { createRefresher, Refresher } from './refresh.js'
+import { accessRecord, isFresh, type RefreshGrant, type Renew, type SignIn } from './token-records.js'
 import { createRunner } from './runner.js'
 import type { SnapshotStore } from './snapshot.js'
 import { syncTabs } from './sync.js'
 
-export { accessRecord, endsSession, SESSION_ENDING } from './refresh.js'
-export type { RefreshGrant, RefreshResult, Renew, SignIn } from './refresh.js'
+export { accessRecord, endsSession, refreshCeilingMs, SESSION_ENDING } from './token-records.js'
+export type { RefreshGrant, RefreshResult, Renew, SignIn } from './token-records.js'
 
 /** The session of one client. */
 export interface Session {
@@ -78,6 +80,11 @@ export interface SessionDeps {
    * token or the provider refused it, before the session ends. A different `sub` ends the session.
    */
   renew?: Renew
+  /**
+   * Loads the refresh coordinator (on first need). The client loads it with the protocol code it
+   * calls, as one chunk.
+   */
+  loadRefresher(): Promise<typeof createRefresher>
 }
 
 const noSession = () => new OAuthError('login_required', 'there is no session: sign in first')
@@ -100,7 +107,11 @@ export function createSession(deps: SessionDeps): Session {
       refresh: tokens.refreshToken === undefined ? null : { v: RECORD_VERSION, sub: s.sub, token: tokens.refreshToken },
       access: { key: accessKey(config.namespace, resource, s.scope), record: accessRecord(tokens, s.sub, resource) },
     })
-  const refresher = createRefresher({ config, store, lock, lockName, runner, refreshGrant: deps.refreshGrant, renew: deps.renew, save })
+  // The refresh coordinator loads on first need (bundled with the protocol code it calls).
+  const refresher = once(
+    async (): Promise<Refresher> =>
+      (await deps.loadRefresher())({ config, store, lock, lockName, runner, refreshGrant: deps.refreshGrant, renew: deps.renew, save }),
+  )
 
   const generation = runner.generation
   const ready = store.loadSession().then(
@@ -136,7 +147,7 @@ export function createSession(deps: SessionDeps): Session {
     if ((!force || (rejected !== undefined && known?.token !== rejected)) && isFresh(config, known)) return known.token
     // With forceRefresh, the token to replace is the one the API rejected, else the one this tab
     // knows, else the stored one (right after a reload the memory cache is still empty).
-    return refresher.token({ key, resource, scope, stale: force ? (rejected ?? known?.token) : undefined })
+    return (await refresher()).token({ key, resource, scope, stale: force ? (rejected ?? known?.token) : undefined })
   }
 
   return {

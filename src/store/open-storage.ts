@@ -8,7 +8,6 @@
 import type { Backend, StoreName, WriteOp } from './backend.js'
 import { STORE_NAMES } from './backend.js'
 import { createIndexedDbBackend, openDatabase } from './indexeddb.js'
-import { createMemoryBackend, createSessionStorageBackend } from './memory.js'
 
 /** How long opening IndexedDB may take before the client gives up on it. */
 const OPEN_TIMEOUT_MS = 5000
@@ -23,7 +22,9 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   })
 }
 
-function memoryFallback(): Backend {
+/** The memory backend (loaded on first need: most pages never fall back to it). */
+async function memoryFallback(): Promise<Backend> {
+  const { createMemoryBackend, createSessionStorageBackend } = await import('./memory.js')
   return createMemoryBackend(createSessionStorageBackend())
 }
 
@@ -34,7 +35,7 @@ function memoryFallback(): Backend {
  * another tab and revoke the grant.
  */
 async function rescue(from: Backend, namespace: string): Promise<Backend> {
-  const to = memoryFallback()
+  const to = await memoryFallback()
   const ops: WriteOp[] = []
   for (const store of STORE_NAMES) {
     try {
@@ -62,9 +63,7 @@ export function openStorage(
   onFallback: (cause: unknown) => void,
   onLost: () => void = () => {},
 ): Backend {
-  if (mode === 'memory') return memoryFallback()
-
-  let kind: Backend['kind'] = 'indexeddb'
+  let kind: Backend['kind'] = mode
   /** Opens the database; a reopen (`retries`) tries again while the browser is still clearing it. */
   const open = (retries = 0): Promise<Backend> =>
     withTimeout(
@@ -85,7 +84,7 @@ export function openStorage(
         return memoryFallback()
       },
     )
-  let current = open()
+  let current = mode === 'memory' ? memoryFallback() : open()
 
   const run = async <T>(fn: (b: Backend) => Promise<T>): Promise<T> => fn(await current)
 

@@ -8,7 +8,7 @@ import { OAuthError } from '../../../src/errors.js'
 import { createEmitter } from '../../../src/session/events.js'
 import { createLock } from '../../../src/session/lock.js'
 import { EVENTS, HAS_SESSION, STATES, TABLE, type Effect, type SessionEvent, type SessionState } from '../../../src/session/machine.js'
-import type { RefreshGrant, Renew, SignIn } from '../../../src/session/refresh.js'
+import { createRefresher, type RefreshGrant, type Renew, type SignIn } from '../../../src/session/refresh.js'
 import { createRunner } from '../../../src/session/runner.js'
 import { createSession } from '../../../src/session/session.js'
 import { createSnapshotStore } from '../../../src/session/snapshot.js'
@@ -17,6 +17,8 @@ import { createTokenStore } from '../../../src/store/token-store.js'
 import { APP, ISSUER, uniqueClientId } from '../helpers/scripted-provider.js'
 
 afterEach(() => vi.useRealTimers())
+
+const loadRefresher = async () => createRefresher
 
 const EFFECTS: readonly Effect[] = [
   'end', 'discard', 'loggedOut', 'loggedIn', 'publish', 'hold', 'settle', 'emitLogin', 'emitLogout', 'emitExpired',
@@ -118,7 +120,7 @@ describe('silent renewal hook', () => {
   async function session(opts: { refreshGrant?: RefreshGrant; renew?: Renew; refreshToken?: string }) {
     const p = parts()
     const refreshGrant = opts.refreshGrant ?? (() => Promise.reject(new OAuthError('invalid_grant', 'refresh token revoked', { error: 'invalid_grant' })))
-    const s = createSession({ ...p, lock: createLock(), refreshGrant, ...(opts.renew ? { renew: opts.renew } : {}) })
+    const s = createSession({ ...p, lock: createLock(), refreshGrant, loadRefresher, ...(opts.renew ? { renew: opts.renew } : {}) })
     await s.signIn(signInData('alice', 'at-1', opts.refreshToken))
     const expired: OAuthError[] = []
     p.emitter.on('session_expired', ({ error }) => expired.push(error))
