@@ -69,7 +69,8 @@ test.describe('Better Auth 1.7 (npm, OAuth provider plugin) as the OpenID Provid
   test('sign-in through its login page, RFC 9207 iss, name/email only in UserInfo (merged with userInfo: true), auth.fetch, reload', async ({ page, servers }) => {
     const { result, callbackUrl } = await signInAtBetterAuth(page, servers)
     expect(callbackUrl.searchParams.get('iss')).toBe(servers.provider.issuer)
-    const { idToken } = await tokenValues(page, servers)
+    const { idToken, accessToken } = await tokenValues(page, servers)
+    expect(accessToken.split('.'), 'without a resource indicator its access token is opaque, not a JWT').not.toHaveLength(3)
     const claims = idTokenClaims(idToken)
     expect(claims.name, 'Better Auth puts no name in the ID token').toBeUndefined()
     expect(claims.email).toBeUndefined()
@@ -146,6 +147,25 @@ test.describe('Better Auth 1.7 (npm, OAuth provider plugin) as the OpenID Provid
     expect(dpopHeaders).toContainEqual(['/api/auth/oauth2/userinfo', true, 'DPoP'])
     expect(await token(page, { forceRefresh: true })).toMatchObject({ ok: true })
     expect((await tokenValues(page, servers)).records.access[0].value.tokenType).toBe('dpop')
+  })
+
+  test('CORS: Better Auth itself sends none, also for a trusted origin; the deployer adds them for the SPA', async ({ servers }) => {
+    const preflight = (issuer, origin) =>
+      fetch(`${issuer}/oauth2/token`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } })
+    const discovery = (issuer, origin) => fetch(`${issuer}/.well-known/openid-configuration`, { headers: { origin } })
+    const origin = servers.app.origin
+    // The suite's deployment (support/better-auth.mjs adds CORS for the SPA's origin only).
+    expect((await preflight(servers.provider.issuer, origin)).headers.get('access-control-allow-origin')).toBe(origin)
+    expect((await discovery(servers.provider.issuer, origin)).headers.get('access-control-allow-origin')).toBe(origin)
+    expect((await discovery(servers.provider.issuer, 'http://other.example')).headers.get('access-control-allow-origin')).toBeNull()
+    // The same Better Auth with the SPA's origin trusted but no CORS added by the deployer.
+    const bare = await startBetterAuth({ redirectUris: [servers.redirectUri], postLogoutRedirectUris: [servers.postLogoutRedirectUri], trustedOrigins: [origin], corsOrigins: [] })
+    try {
+      expect((await preflight(bare.issuer, origin)).headers.get('access-control-allow-origin')).toBeNull()
+      expect((await discovery(bare.issuer, origin)).headers.get('access-control-allow-origin')).toBeNull()
+    } finally {
+      await bare.close()
+    }
   })
 
   test('PAR is not offered: its metadata has no pushed_authorization_request_endpoint', async ({ servers }) => {

@@ -221,6 +221,31 @@ function adminClient(origin) {
   }
 }
 
+/**
+ * Lets clients of the package's client back end ("database") hold `post_logout_redirect_uris`.
+ *
+ * Glewlwyd 2.7.5's OIDC plugin returns the browser from end_session only to a URI found in the
+ * client's `post_logout_redirect_uris` *array* (src/plugin/protocol_oidc.c, callback_oidc_end_session
+ * and get_session_front_client_list: `json_array_has_string(…, "post_logout_redirect_uris")`). The
+ * package's init script no longer declares that property for the client back end (upstream commit
+ * 533bd7b9 dropped it from the back end's `data-format`, 68cfe56e added a single-valued
+ * `post_logout_redirect_uri`, which the plugin never reads), and the back end silently drops every
+ * property missing from `data-format` (src/client/database.c, save_client_properties). So with the
+ * default set-up the post-logout redirect is unreachable. Declaring the property as multi-valued is
+ * an administrator's setting (admin app: Parameters → Clients data sources → database), applied
+ * here through the same administration API; the instance is restarted to read it.
+ */
+async function allowPostLogoutRedirectUris(admin) {
+  const instance = await admin('GET', '/mod/client/database')
+  const parameters = {
+    ...instance.parameters,
+    'data-format': { ...instance.parameters['data-format'], post_logout_redirect_uris: { multiple: true, read: true, write: true } },
+  }
+  await admin('PUT', '/mod/client/database', { ...instance, parameters })
+  await admin('PUT', '/mod/client/database/disable')
+  await admin('PUT', '/mod/client/database/enable')
+}
+
 async function waitUp(origin, child, log) {
   const deadline = Date.now() + 20_000
   while (Date.now() < deadline) {
@@ -309,6 +334,7 @@ export async function startGlewlwyd(options) {
     for (const user of GLEWLWYD_USERS) {
       await admin('POST', '/user/', { ...user, enabled: true, scope: ['openid', 'profile', 'email'] })
     }
+    await allowPostLogoutRedirectUris(admin)
     const clientId = options.clientId ?? 'spa-e2e'
     await admin('POST', '/client/', {
       client_id: clientId,
@@ -319,9 +345,8 @@ export async function startGlewlwyd(options) {
       redirect_uri: options.redirectUris,
       authorization_type: ['code', 'refresh_token'],
       token_endpoint_auth_method: ['none'],
-      // The OIDC plugin reads the registered post-logout URIs from "post_logout_redirect_uris".
-      // (a single string: the client module keeps properties it has no format for as one value).
-      post_logout_redirect_uris: (options.postLogoutRedirectUris ?? [])[0] ?? '',
+      // Read by the OIDC plugin's end_session as an array (see allowPostLogoutRedirectUris).
+      post_logout_redirect_uris: options.postLogoutRedirectUris ?? [],
       scope: ['openid', 'profile', 'email'],
     })
     const issuer = `${origin}/api/oidc`
