@@ -62,6 +62,9 @@ export const DEFAULT_CLOCK_TOLERANCE = 30
 
 const escapePart = (value: string) => value.replace(/%/g, '%25').replace(/\|/g, '%7C')
 
+/** The largest `appState` accepted by `login()`, in bytes of its JSON form (UTF-8). */
+export const APP_STATE_MAX_BYTES = 8 * 1024
+
 /** The default `scope`. */
 export const DEFAULT_SCOPE = 'openid profile email offline_access'
 

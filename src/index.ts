@@ -5,7 +5,7 @@
  */
 export { createOAuthClient } from './client.js'
 export { OAuthError, isOAuthError } from './errors.js'
-export { APP_STATE_MAX_BYTES } from './redirect/limits.js'
+export { APP_STATE_MAX_BYTES } from './config.js'
 export { readChallenge } from './fetch/challenge.js'
 export type { Challenge } from './fetch/challenge.js'
 export type { OAuthErrorCode, OAuthErrorDetails } from './errors.js'

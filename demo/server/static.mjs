@@ -13,12 +13,15 @@
 // - SPA fallback: an unknown path without a file extension (/callback, /logged-out) serves
 //   index.html, unless `spaFallback: false`.
 import { createReadStream } from 'node:fs'
-import { stat } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import http from 'node:http'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 import { listen, sendJson, stopServer } from '../../dev-provider/util.mjs'
+
+/** The SDK's runtime dependencies, served under /vendor/<name> for the unbundled ESM build. */
+const VENDOR = Object.fromEntries(['oauth4webapi', 'idb-keyval'].map((name) => [name, fileURLToPath(import.meta.resolve(name))]))
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 
@@ -174,6 +177,22 @@ export async function startStatic(options = {}) {
         sendJson(res, 200, value ?? null, commonHeaders(req))
       }
       return
+    }
+
+    // The SDK's dependencies for the ESM build in dist/ (whose modules import them by bare name):
+    // served under /vendor/, and the bare names in dist/ modules pointed there.
+    if (pathname.startsWith('/vendor/') && Object.hasOwn(VENDOR, pathname.slice('/vendor/'.length))) {
+      if (await sendFile(req, res, VENDOR[pathname.slice('/vendor/'.length)])) return
+    }
+    if (pathname.startsWith('/dist/') && pathname.endsWith('.js') && !pathname.includes('standalone')) {
+      const source = inside(path.resolve(distDir), pathname.slice('/dist'.length))
+      const code = source ? await readFile(source, 'utf8').catch(() => undefined) : undefined
+      if (code !== undefined) {
+        const body = code.replace(/(from\s*|import\s*\(\s*|import\s*)(['"])(oauth4webapi|idb-keyval)\2/g, (_m, lead, quote, name) => `${lead}${quote}/vendor/${name}${quote}`)
+        res.writeHead(200, { ...commonHeaders(req), 'Content-Type': 'text/javascript; charset=utf-8' })
+        res.end(req.method === 'HEAD' ? undefined : body)
+        return
+      }
     }
 
     let file

@@ -8,7 +8,7 @@
 import { OAuthError } from '../errors.js'
 import { redact } from '../provider/redact.js'
 
-import { APP_STATE_MAX_BYTES } from './limits.js'
+import { APP_STATE_MAX_BYTES } from '../config.js'
 
 export { APP_STATE_MAX_BYTES }
 

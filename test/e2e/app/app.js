@@ -1,4 +1,6 @@
 // The e2e test app: plain ESM, no build step, no inline script (the page runs under a strict CSP).
+// The SDK is dist/index.js with its lazily loaded chunks (the static server points its bare imports
+// at /vendor/), or with `sdkBuild: 'standalone'` in the served config the one-file build.
 //
 // Config: /app-config.json (served by the test's static server), overridden by the query string
 // of the first page load (?dpop=1, ?storage=memory, ?leeway=5, ?scope=..., ?par=1, ?timeout=3).
@@ -74,12 +76,15 @@ function render() {
 }
 
 async function main() {
-  const sdk = await import('/dist/oauth-spa.standalone.min.js')
+  const response = await fetch('/app-config.json', { cache: 'no-store' })
+  const { sdkBuild, ...served } = await response.json()
+  // 'esm' (default): dist/index.js and the chunks it loads on first need, as a bundler ships them;
+  // 'standalone': the one-file build with every part inlined.
+  const sdk = await import(sdkBuild === 'standalone' ? '/dist/oauth-spa.standalone.min.js' : '/dist/index.js')
   window.OAuthError = sdk.OAuthError
   window.isOAuthError = sdk.isOAuthError
 
-  const response = await fetch('/app-config.json', { cache: 'no-store' })
-  const config = { ...(await response.json()), ...loadOverrides() }
+  const config = { ...served, ...loadOverrides() }
   window.__config = config
 
   const auth = sdk.createOAuthClient(config)

@@ -80,6 +80,8 @@ export async function startE2EServers(options = {}) {
     apiOrigins: [stack.api.origin],
     resource: stack.api.audience,
     allowInsecureRequests: true,
+    // E2E_SDK_BUILD=standalone: the app loads the one-file build instead of dist/index.js + chunks.
+    ...(process.env.E2E_SDK_BUILD ? { sdkBuild: process.env.E2E_SDK_BUILD } : {}),
     ...state.appConfig,
   })
   /** Changes /app-config.json for the next page load. */
