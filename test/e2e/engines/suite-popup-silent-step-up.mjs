@@ -96,8 +96,9 @@ test(name('popup: signs in through the ordinary callback page; the provider send
     assert.deepEqual(servers.provider.stats.grants, { authorization_code: 1 })
   }))
 
-// The call must come without a user activation, and every driver's evaluate gives one (CDP
-// userGesture, BiDi userActivation): the page under test is never evaluated in before the attempt.
+// The call must come without a user activation, and the Chromium and Firefox drivers' evaluate
+// gives one (CDP userGesture, BiDi userActivation): the page under test is never evaluated in
+// before the attempt.
 // A head script calls loginWithPopup from a `storage` event that another tab causes.
 const STORAGE_TRIGGER = `addEventListener('storage', (e) => {
   if (e.key !== 'e2e-go') return
@@ -145,7 +146,7 @@ test(name('popup: closed by the user before it reached the provider: popup_close
     await waitForStatus(page, 'unauthenticated')
     // Discovery answers slowly: the window is open, the request not built yet.
     servers.provider.faults.set({ mode: 'delay', path: '/.well-known/openid-configuration', method: 'GET', delayMs: 2500, count: 1 })
-    const popup = await clickPopup(browser, page)
+    const popup = await clickPopup(browser, page, undefined, (u) => u === 'about:blank')
     await popup.close()
     assertMatch(await popupOutcome(page), { ok: false, error: { code: 'popup_closed' } })
     assert.deepEqual(await pendingSignIns(page), NOTHING_PENDING)
