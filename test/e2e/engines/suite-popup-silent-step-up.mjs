@@ -168,6 +168,26 @@ test(name("popup: closed by the user on the provider's (COOP) page: timeout afte
     assert.equal(servers.provider.stats.grants.authorization_code, undefined)
   }))
 
+// Why the contract has `timeout` there: a window on a COOP page is reported closed while it is open.
+test(name("popup: the opener sees a popup on the provider's COOP page as closed while it is open (why popup.closed is not believed once the window left)"), { timeout: TIMEOUT }, () =>
+  withStack(COOP, async (servers, newPage) => {
+    const page = await newPage()
+    await openApp(page, servers)
+    await page.evaluate((u) => {
+      const button = document.createElement('button')
+      button.id = 'e2e-open'
+      button.textContent = 'open'
+      button.addEventListener('click', () => (window.__opened = window.open(u, 'e2e-coop', 'popup=yes,width=400,height=400')))
+      document.body.append(button)
+    }, `${servers.provider.issuer}/.well-known/openid-configuration`)
+    await page.click('#e2e-open')
+    const popup = await browser.waitForPage((u) => u.startsWith(`${servers.provider.issuer}/.well-known/`))
+    assert.equal(await popup.evaluate(() => window.opener === null), true)
+    assert.equal(await popup.isClosed(), false)
+    assert.equal(await page.evaluate(() => window.__opened.closed), true, 'this engine reports the severed popup as open')
+    await popup.close()
+  }))
+
 test(name('popup: the user cancels at the provider: authorization_error access_denied; the popup closes itself'), { timeout: TIMEOUT }, () =>
   withStack(COOP, async (servers, newPage) => {
     const page = await newPage()
