@@ -246,6 +246,22 @@ test(name('silent: the provider session is gone: login_required from the iframe 
     assert.equal(await iframes(page), 0)
   }))
 
+test(name('silent: a provider that refuses framing (X-Frame-Options, CSP frame-ancestors): the session ends with that cause'), { timeout: TIMEOUT }, () =>
+  withStack({ ...SILENT, provider: { refuseFraming: true } }, async (servers, newPage) => {
+    const page = await newPage()
+    await signedIn(page, servers)
+    servers.resetStats()
+    refuseNextRefresh(servers)
+    assertMatch(await token(page, { forceRefresh: true }), { ok: false, error: { code: 'login_required' } })
+    const [expired] = await events(page, 'session_expired')
+    assert.ok(expired?.payload.error.message.includes('refuses framing'), `session_expired: ${JSON.stringify(expired)}`)
+    // the provider saw the request come for a frame (Sec-Fetch-Dest) and refused it
+    assert.deepEqual(authorizationRequests(servers).map((r) => [r.prompt, r.dest]), [['none', 'iframe']])
+    assert.ok(servers.provider.stats.events.some((e) => e.type === 'framing.refused'))
+    assert.equal(servers.provider.stats.grants.authorization_code, undefined)
+    assert.equal(await iframes(page), 0)
+  }))
+
 test(name('silent: restoreOnLoad: a page with no stored session signs in silently before it reports a status; not after a logout'), { timeout: TIMEOUT }, () =>
   withStack({ ...SILENT, appConfig: { silentRenew: 'iframe', restoreOnLoad: true, storage: 'memory' } }, async (servers, newPage) => {
     const page = await newPage()
