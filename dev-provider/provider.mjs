@@ -436,6 +436,11 @@ export async function startProvider(options = {}) {
   const discoveryPaths = new Set(['/.well-known/openid-configuration', ...(discovery.aliases ?? [])])
   handler = (req, res) => {
     if (coop) res.setHeader('Cross-Origin-Opener-Policy', 'same-origin')
+    if (req.url.split('?')[0] === '/auth' && req.method === 'GET') {
+      // What each authorization request asked for, where a test cannot watch the browser's requests.
+      const q = new URL(req.url, origin).searchParams
+      log('authorization.request', { prompt: q.get('prompt'), acrValues: q.get('acr_values'), maxAge: q.get('max_age'), scope: q.get('scope'), dest: req.headers['sec-fetch-dest'] ?? null })
+    }
     if (refuseFraming && req.url.split('?')[0] === '/auth' && req.headers['sec-fetch-dest'] === 'iframe') {
       log('framing.refused')
       res.writeHead(200, {

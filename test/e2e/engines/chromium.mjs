@@ -3,7 +3,7 @@
 import { chromium } from 'playwright-core'
 
 import { launchOptions } from '../browser.mjs'
-import { wrapPage } from './page-helpers.mjs'
+import { pageWaiter, wrapPage } from './page-helpers.mjs'
 
 /** Playwright's click and fill (they wait for the element themselves). */
 const actions = {
@@ -17,25 +17,33 @@ const actions = {
 
 /**
  * Launches Chromium. With `profileDir` the profile lives in that folder (a persistent context),
- * so IndexedDB survives closing and launching again on the same folder.
- * @param {{ profileDir?: string }} [options]
+ * so IndexedDB survives closing and launching again on the same folder. The popup blocker is on
+ * unless `popupBlocker: false`.
+ * @param {{ profileDir?: string, popupBlocker?: boolean }} [options]
  */
 export async function launch(options = {}) {
+  // Playwright turns Chromium's popup blocker off (--disable-popup-blocking); a user's browser has
+  // it on, and the popup tests need it: only a window opened in a user gesture may open.
+  const browserOptions = launchOptions(options.popupBlocker === false ? {} : { ignoreDefaultArgs: ['--disable-popup-blocking'] })
   let browser
   let context
   if (options.profileDir) {
-    context = await chromium.launchPersistentContext(options.profileDir, { ...launchOptions(), serviceWorkers: 'block' })
+    context = await chromium.launchPersistentContext(options.profileDir, { ...browserOptions, serviceWorkers: 'block' })
   } else {
-    browser = await chromium.launch(launchOptions())
+    browser = await chromium.launch(browserOptions)
     context = await browser.newContext({ serviceWorkers: 'block' })
   }
   // A persistent context opens with one blank tab: use it first, so no stray tab is left over.
   const spare = [...context.pages()]
+  const own = new Set()
   return {
     engine: 'chromium',
     async newPage() {
-      return wrapPage(spare.shift() ?? (await context.newPage()), actions)
+      const page = spare.shift() ?? (await context.newPage())
+      own.add(page)
+      return wrapPage(page, actions)
     },
+    waitForPage: pageWaiter(async () => context.pages(), own, actions),
     async close() {
       await context.close()
       await browser?.close()

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs'
 
 import puppeteer from 'puppeteer-core'
 
-import { wrapPage } from './page-helpers.mjs'
+import { pageWaiter, wrapPage } from './page-helpers.mjs'
 
 /** $FIREFOX_PATH, else Debian's /usr/bin/firefox-esr, else /usr/bin/firefox. */
 export function findFirefox() {
@@ -34,6 +34,9 @@ const PREFS = {
   'dom.min_background_timeout_value': 4,
   'dom.min_background_timeout_value_without_budget_throttling': 4,
   'dom.timeout.enable_budget_timer_throttling': false,
+  // Puppeteer turns Firefox's popup blocker off; a user's browser has it on, and the popup tests
+  // need it: only a window opened in a user gesture may open.
+  'dom.disable_open_during_load': true,
 }
 
 /** Puppeteer's click (after the element is visible) and fill. */
@@ -49,24 +52,29 @@ const actions = {
 
 /**
  * Launches Firefox (headless). With `profileDir` the profile lives in that folder, so IndexedDB
- * survives closing and launching again on the same folder.
- * @param {{ profileDir?: string }} [options]
+ * survives closing and launching again on the same folder. The popup blocker is on unless
+ * `popupBlocker: false`.
+ * @param {{ profileDir?: string, popupBlocker?: boolean }} [options]
  */
 export async function launch(options = {}) {
   const browser = await puppeteer.launch({
     browser: 'firefox',
     executablePath: findFirefox(),
     headless: true,
-    extraPrefsFirefox: PREFS,
+    extraPrefsFirefox: { ...PREFS, ...(options.popupBlocker === false ? { 'dom.disable_open_during_load': false } : {}) },
     ...(options.profileDir ? { userDataDir: options.profileDir } : {}),
   })
   // Firefox opens with one blank tab: use it first.
   const spare = [...(await browser.pages())]
+  const own = new Set()
   return {
     engine: 'firefox',
     async newPage() {
-      return wrapPage(spare.shift() ?? (await browser.newPage()), actions)
+      const page = spare.shift() ?? (await browser.newPage())
+      own.add(page)
+      return wrapPage(page, actions)
     },
+    waitForPage: pageWaiter(() => browser.pages(), own, actions),
     async close() {
       await browser.close()
     },

@@ -69,8 +69,29 @@ export function wrapPage(page, { click, fill }) {
     },
     click: (selector) => click(page, selector),
     fill: (selector, value) => fill(page, selector, value),
-    async close() {
-      await page.close()
+    async isClosed() {
+      return page.isClosed()
     },
+    async close() {
+      if (!page.isClosed()) await page.close()
+    },
+  }
+}
+
+/**
+ * The contract's `waitForPage` over a function listing the browser's open pages (Playwright or
+ * Puppeteer page objects): resolves with the first page that `own` does not hold (pages of
+ * `newPage()`) whose URL matches, wrapped with `actions`. Pages wrapped before are wrapped once.
+ */
+export function pageWaiter(listPages, own, actions) {
+  const wrapped = new Map()
+  return async (match, { timeout = 15_000 } = {}) => {
+    const test = urlMatcher(match)
+    const found = await poll(
+      async () => (await listPages()).find((p) => !own.has(p) && !p.isClosed() && test(p.url())),
+      { timeout, message: `a page the browser opened with a URL matching ${match}` },
+    )
+    if (!wrapped.has(found)) wrapped.set(found, wrapPage(found, actions))
+    return wrapped.get(found)
   }
 }

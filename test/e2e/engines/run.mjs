@@ -47,7 +47,7 @@ if (!existsSync(path.join(ROOT, 'dist', 'oauth-spa.standalone.min.js'))) {
 }
 
 /**
- * The shared suite, then the engine's own test files: `<engine>-*.mjs` here that use node's test
+ * The shared suites (suite.mjs, suite-*.mjs), then the engine's own test files: `<engine>-*.mjs` here that use node's test
  * runner (e.g. webkit-smoke.mjs, webkit-persistent.mjs, webkit-no-web-locks.mjs). One browser at a time.
  */
 function testFiles(engine) {
@@ -55,7 +55,9 @@ function testFiles(engine) {
     .filter((f) => f.startsWith(`${engine}-`) && f.endsWith('.mjs'))
     .filter((f) => /from ['"]node:test['"]/.test(readFileSync(path.join(HERE, f), 'utf8')))
     .sort()
-  return [path.join(HERE, 'suite.mjs'), ...own.map((f) => path.join(HERE, f))]
+  // suite.mjs first, then the other shared suites (suite-*.mjs), then the engine's own files.
+  const shared = readdirSync(HERE).filter((f) => /^suite(-[\w-]+)?\.mjs$/.test(f) && !f.endsWith('-helpers.mjs')).sort()
+  return [...shared, ...own].map((f) => path.join(HERE, f))
 }
 
 let warned = process.env.OAUTH_SPA_E2E_WARNED === '1'

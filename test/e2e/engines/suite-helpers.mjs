@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
-import { APP_ROOT } from '../support/servers.mjs'
+import { APP_ROOT, startE2EServers } from '../support/servers.mjs'
 import { BUNDLE } from '../support/browser-helpers.mjs'
 
 export const ENGINES = ['chromium', 'firefox', 'webkit']
@@ -123,27 +123,53 @@ export function leaked(secrets, haystack) {
 }
 
 /**
- * A copy of the test app whose pages hide IndexedDB before the app runs (a classic script in
- * <head> runs before the module script), as a private mode without IndexedDB does. `probe.html`
- * is the same origin without the hiding script, to look at IndexedDB afterwards.
+ * A copy of the test app whose index.html runs `script` (a classic script, in <head>: before the
+ * app's module script) as /<name>.js; `probe.html` is the same origin without it.
  * Returns { root, cleanup }.
  */
-export async function appWithoutIndexedDb(variant) {
-  const root = await mkdtemp(path.join(os.tmpdir(), 'oauth-spa-noidb-'))
+export async function appWithHeadScript(name, script) {
+  const root = await mkdtemp(path.join(os.tmpdir(), `oauth-spa-${name}-`))
   await cp(APP_ROOT, root, { recursive: true })
+  await writeFile(path.join(root, `${name}.js`), `// e2e: ${name}\n${script}`)
+  const index = await readFile(path.join(APP_ROOT, 'index.html'), 'utf8')
+  const marker = '<script type="module" src="/app.js"></script>'
+  assert.ok(index.includes(marker), 'test/e2e/app/index.html no longer loads /app.js as expected')
+  await writeFile(path.join(root, 'index.html'), index.replace(marker, `<script src="/${name}.js"></script>\n${marker}`))
+  await writeFile(path.join(root, 'probe.html'), '<!DOCTYPE html><meta charset="utf-8"><title>probe</title><p>probe</p>\n')
+  return { root, cleanup: () => rm(root, { recursive: true, force: true }) }
+}
+
+/** The test app with IndexedDB unavailable (`missing` or `open-throws`), as some private modes have it. */
+export function appWithoutIndexedDb(variant) {
   const hide = {
     missing: "Object.defineProperty(window, 'indexedDB', { configurable: true, value: undefined })\n",
     'open-throws':
       "Object.defineProperty(IDBFactory.prototype, 'open', { configurable: true, value() { throw new DOMException('The user denied permission to access the database.', 'SecurityError') } })\n",
   }[variant]
   if (!hide) throw new Error(`unknown variant ${variant}`)
-  await writeFile(path.join(root, 'no-idb.js'), `// e2e: IndexedDB unavailable (${variant})\n${hide}`)
-  const index = await readFile(path.join(APP_ROOT, 'index.html'), 'utf8')
-  const marker = '<script type="module" src="/app.js"></script>'
-  assert.ok(index.includes(marker), 'test/e2e/app/index.html no longer loads /app.js as expected')
-  await writeFile(path.join(root, 'index.html'), index.replace(marker, `<script src="/no-idb.js"></script>\n${marker}`))
-  await writeFile(path.join(root, 'probe.html'), '<!DOCTYPE html><meta charset="utf-8"><title>probe</title><p>probe</p>\n')
-  return { root, cleanup: () => rm(root, { recursive: true, force: true }) }
+  return appWithHeadScript('no-idb', `// IndexedDB unavailable (${variant})\n${hide}`)
+}
+
+/**
+ * `withStack(stackOptions, body)` for a suite whose browser `getBrowser()` returns: runs
+ * `body(servers, newPage)` with a fresh server stack, and closes its pages and servers after.
+ */
+export function stackRunner(getBrowser) {
+  return async (stackOptions, body) => {
+    const servers = await startE2EServers(stackOptions)
+    const pages = []
+    const newPage = async () => {
+      const page = await getBrowser().newPage()
+      pages.push(page)
+      return page
+    }
+    try {
+      await body(servers, newPage)
+    } finally {
+      await Promise.allSettled(pages.map((p) => p.close()))
+      await servers.close()
+    }
+  }
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms))

@@ -26,6 +26,7 @@ import {
   openApp,
   signedIn,
   signedInCapturingTokens,
+  stackRunner,
   waitForApp,
   waitForStatus,
 } from './suite-helpers.mjs'
@@ -46,22 +47,7 @@ after(async () => {
   await browser?.close()
 })
 
-/** Runs `body(servers, newPage)` with a fresh server stack; closes its pages and servers after. */
-async function withStack(stackOptions, body) {
-  const servers = await startE2EServers(stackOptions)
-  const pages = []
-  const newPage = async () => {
-    const page = await browser.newPage()
-    pages.push(page)
-    return page
-  }
-  try {
-    await body(servers, newPage)
-  } finally {
-    await Promise.allSettled(pages.map((p) => p.close()))
-    await servers.close()
-  }
-}
+const withStack = stackRunner(() => browser)
 
 const name = (s) => `${ENGINE}: ${s}`
 

@@ -23,6 +23,7 @@ import { fileURLToPath } from 'node:url'
 
 import { Builder, By, until } from 'selenium-webdriver'
 
+import { callExpression } from './page-helpers.mjs'
 import { startXvfb, stopChild, track } from './webkit-processes.mjs'
 
 /** Debian's WebKitGTK MiniBrowser (webkit2gtk-driver depends on it through libwebkit2gtk-4.1). */
@@ -99,11 +100,15 @@ const PERSISTENT_BROWSER = path.join(path.dirname(fileURLToPath(import.meta.url)
  * Launches WebKit under a private Xvfb: MiniBrowser (website data in memory only, like a private
  * window), or with `profileDir` a small WebKitGTK browser of ours (webkit-browser.py, Python GObject)
  * whose website data lives in that folder, so IndexedDB survives close() and a new launch().
- * @param {{ profileDir?: string }} [options]
+ * With `popupBlocker: false` a page may open windows without a user gesture (MiniBrowser only).
+ * @param {{ profileDir?: string, popupBlocker?: boolean }} [options]
  */
 export async function launch(options = {}) {
+  // MiniBrowser takes every WebKitSettings property as an option: its popup blocker is the setting
+  // javascript-can-open-windows-automatically (false by default: only a user gesture opens a window).
+  const settings = options.popupBlocker === false ? ['--javascript-can-open-windows-automatically=true'] : []
   const browserOptions = options.profileDir === undefined
-    ? { binary: process.env.MINIBROWSER_PATH ?? MINIBROWSER, args: ['--automation'] }
+    ? { binary: process.env.MINIBROWSER_PATH ?? MINIBROWSER, args: ['--automation', ...settings] }
     : { binary: process.env.PYTHON3_GI_PATH ?? '/usr/bin/python3', args: [PERSISTENT_BROWSER, '--automation'] }
   if (options.profileDir !== undefined) {
     const check = spawnSync(browserOptions.binary, ['-c', "import gi; gi.require_version('Gtk', '3.0'); gi.require_version('WebKit2', '4.1')"], { encoding: 'utf8' })
@@ -143,12 +148,14 @@ export async function launch(options = {}) {
   })
 
   const evaluateIn = async (handle, fn, args) => {
+    // The arguments are written into the script (callExpression), so that an undefined one stays
+    // undefined: `getAccessToken(undefined)` and `getAccessToken(null)` differ.
+    source(fn) // a function, or a TypeError
     const script = `const done = arguments[arguments.length - 1];
-      const args = JSON.parse(arguments[0]);
-      Promise.resolve().then(() => (${source(fn)})(...args)).then(
+      Promise.resolve().then(() => ${callExpression(fn, args)}).then(
         (value) => done({ ok: true, json: value === undefined ? undefined : JSON.stringify(value) }),
         (e) => done({ ok: false, message: String(e && e.stack || e) }))`
-    const out = await inWindow(handle, () => driver.executeAsyncScript(script, JSON.stringify(args)))
+    const out = await inWindow(handle, () => driver.executeAsyncScript(script))
     if (!out.ok) throw new Error(`evaluate failed in the page: ${out.message}`)
     return out.json === undefined || out.json === null ? undefined : JSON.parse(out.json)
   }
@@ -205,8 +212,16 @@ export async function launch(options = {}) {
           await el.sendKeys(value)
         })
       },
+      async isClosed() {
+        if (pageClosed || closed) return true
+        return !(await queue(() => driver.getAllWindowHandles())).includes(handle)
+      },
       async close() {
         if (pageClosed || closed) return
+        if (!(await queue(() => driver.getAllWindowHandles())).includes(handle)) {
+          pageClosed = true
+          return
+        }
         pageClosed = true
         await inWindow(handle, async () => {
           const handles = await driver.getAllWindowHandles()
@@ -225,6 +240,9 @@ export async function launch(options = {}) {
     }
   }
 
+  /** Windows of newPage(), and pages handed out by waitForPage (by handle). */
+  const own = new Set([current])
+  const popups = new Map()
   return {
     engine: 'webkit',
     async newPage() {
@@ -240,7 +258,26 @@ export async function launch(options = {}) {
         current = h
         return h
       })
+      own.add(handle)
       return makePage(handle)
+    },
+    /** A window the page opened (window.open), found among the session's windows by its URL. */
+    async waitForPage(match, { timeout = DEFAULT_TIMEOUT } = {}) {
+      const test = typeof match === 'function' ? match : (u) => match.test(u)
+      let found
+      await poll(`a window the page opened with a URL matching ${match}`, async () => {
+        const handles = await queue(() => driver.getAllWindowHandles())
+        for (const h of handles.filter((x) => !own.has(x))) {
+          const url = await inWindow(h, () => driver.getCurrentUrl()).catch(() => undefined)
+          if (url !== undefined && test(url)) {
+            found = h
+            return true
+          }
+        }
+        return false
+      }, timeout)
+      if (!popups.has(found)) popups.set(found, makePage(found))
+      return popups.get(found)
     },
     async close() {
       if (closed) return
