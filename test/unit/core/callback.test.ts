@@ -105,6 +105,38 @@ describe('handleRedirectCallback: the genuine callback', () => {
     const [ga, gb] = tokenGrants().map((r) => new URLSearchParams(r.body).get('code_verifier'))
     expect(ga).not.toBe(gb)
   })
+
+  it('on a fresh callback page, discovery is sent before the transaction is taken from IndexedDB (not after it)', async () => {
+    await startLogin(auth, p)
+    const url = callbackUrl(p)
+    const order: string[] = []
+    const transaction = IDBDatabase.prototype.transaction
+    vi.spyOn(IDBDatabase.prototype, 'transaction').mockImplementation(function (this: IDBDatabase, ...args: Parameters<IDBDatabase['transaction']>) {
+      const tx = transaction.apply(this, args)
+      if ([args[0]].flat().includes('transactions') && args[1] === 'readwrite') tx.addEventListener('complete', () => order.push('transaction taken'))
+      return tx
+    })
+    const stub = fetch
+    vi.stubGlobal('fetch', (input: RequestInfo | URL, init?: RequestInit) => {
+      order.push(new URL(input instanceof Request ? input.url : input).pathname)
+      return stub(input, init)
+    })
+    // The callback page: a new client, with nothing discovered yet.
+    window.history.replaceState(null, '', url)
+    const page = createOAuthClient(clientOptions(p, { clientId: p.clientId }))
+    await expect(page.handleRedirectCallback()).resolves.toMatchObject({ user: { sub: 'alice' } })
+    expect(order.slice(0, 2)).toEqual(['/.well-known/openid-configuration', 'transaction taken'])
+    expect(order.filter((o) => o === '/.well-known/openid-configuration')).toHaveLength(1)
+  })
+
+  it('a forged state on a fresh callback page sends nothing to the provider (no early discovery)', async () => {
+    await startLogin(auth, p)
+    const before = p.requests.length
+    window.history.replaceState(null, '', callbackUrl(p, { state: 'forged' }))
+    const page = createOAuthClient(clientOptions(p, { clientId: p.clientId }))
+    expect((await failure(page.handleRedirectCallback())).code).toBe('invalid_state')
+    expect(p.requests.length).toBe(before)
+  })
 })
 
 describe('handleRedirectCallback: forged, replayed and failed callbacks store nothing', () => {
