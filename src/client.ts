@@ -18,7 +18,7 @@ import { guardMixUp } from './redirect/mix-up.js'
 import { openPopup, type OpenedPopup } from './redirect/popup-window.js'
 import { openTabChannel } from './session/channel.js'
 import { createEmitter } from './session/events.js'
-import { createLock } from './session/lock.js'
+import { createLock, warmLocks } from './session/lock.js'
 import { createSession, endsSession, refreshCeilingMs } from './session/session.js'
 import { createSnapshotStore } from './session/snapshot.js'
 import { openStorage } from './store/open-storage.js'
@@ -134,6 +134,9 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
     // handleRedirectCallback takes the hold over until it settles; an app that never calls it gets
     // its status after 10 s, and at once when the callback is another client's (same redirect URI).
     const token = session.hold()
+    // The sign-in is stored under the refresh lock once the code is redeemed: connect to the lock
+    // manager now, while discovery and the token request are on the network.
+    warmLocks()
     setTimeout(() => void session.settle(token), 10_000)
     void detector.owns().then((mine) => {
       if (!mine) void session.settle(token)

@@ -129,6 +129,22 @@ describe('handleRedirectCallback: the genuine callback', () => {
     expect(order.filter((o) => o === '/.well-known/openid-configuration')).toHaveLength(1)
   })
 
+  it('a callback page connects to the lock manager when the client is created, before the sign-in needs the lock; other pages do not', async () => {
+    const calls: string[] = []
+    const locks = {
+      query: async () => (calls.push('query'), { held: [], pending: [] }),
+      request: (name: string, _opts: unknown, fn: () => Promise<unknown>) => (calls.push(`request ${name.split(':').pop()}`), fn()),
+    }
+    vi.stubGlobal('navigator', Object.create(navigator, { locks: { value: locks } }))
+    await startLogin(auth, p)
+    expect(calls).toEqual([])
+    window.history.replaceState(null, '', callbackUrl(p))
+    const page = createOAuthClient(clientOptions(p, { clientId: p.clientId }))
+    expect(calls).toEqual(['query'])
+    await page.handleRedirectCallback()
+    expect(calls).toEqual(['query', 'request refresh'])
+  })
+
   it('a forged state on a fresh callback page sends nothing to the provider (no early discovery)', async () => {
     await startLogin(auth, p)
     const before = p.requests.length
