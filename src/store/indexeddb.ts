@@ -49,6 +49,12 @@ export async function openDatabase(onLost: () => void = () => {}): Promise<IDBDa
   return db
 }
 
+/** The string keys that start with `prefix` (non-empty): from `prefix` up to, not including, the next prefix of its length. */
+function prefixRange(prefix: string): IDBKeyRange {
+  const next = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1)
+  return IDBKeyRange.bound(prefix, next, false, true)
+}
+
 /** A backend on an open database. */
 export function createIndexedDbBackend(dbp: Promise<IDBDatabase>): Backend {
   const use =
@@ -71,7 +77,8 @@ export function createIndexedDbBackend(dbp: Promise<IDBDatabase>): Backend {
       try {
         for (const op of ops) {
           const os = tx.objectStore(op.store)
-          if (op.value === undefined) os.delete(op.key)
+          if (op.prefix) os.delete(prefixRange(op.key))
+          else if (op.value === undefined) os.delete(op.key)
           else os.put(op.value, op.key)
         }
       } catch (e) {

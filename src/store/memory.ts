@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Backend, StoreName, WriteOp } from './backend.js'
+import { deletes, type Backend, type StoreName, type WriteOp } from './backend.js'
 
 /**
  * A backend on `Map`s. `transactions` may be given a separate backend (sessionStorage) so that a
@@ -34,7 +34,8 @@ export function createMemoryBackend(transactions?: Backend): Backend {
       if (delegated.length > 0) await transactions!.write(delegated)
       for (const op of ops) {
         if (delegate(op.store)) continue
-        if (op.value === undefined) map(op.store).delete(op.key)
+        if (op.prefix) for (const key of [...map(op.store).keys()]) deletes(op, key) && map(op.store).delete(key)
+        else if (op.value === undefined) map(op.store).delete(op.key)
         else map(op.store).set(op.key, op.value)
       }
     },
@@ -73,22 +74,25 @@ export function createSessionStorageBackend(): Backend | undefined {
       return undefined
     }
   }
+  const keysOf = (keyPrefix: string): string[] => {
+    const out: string[] = []
+    for (let i = 0; i < storage.length; i++) {
+      const k = storage.key(i)
+      if (k !== null && k.startsWith(prefix + keyPrefix)) out.push(k.slice(prefix.length))
+    }
+    return out
+  }
   return {
     kind: 'memory',
     async get<T>(_store: StoreName, key: string) {
       return read<T>(key)
     },
-    async keys(_store, keyPrefix) {
-      const out: string[] = []
-      for (let i = 0; i < storage.length; i++) {
-        const k = storage.key(i)
-        if (k !== null && k.startsWith(prefix + keyPrefix)) out.push(k.slice(prefix.length))
-      }
-      return out
-    },
+    keys: async (_store, keyPrefix) => keysOf(keyPrefix),
     async write(ops) {
       for (const op of ops) {
-        if (op.value === undefined) storage.removeItem(prefix + op.key)
+        if (op.prefix) {
+          for (const key of keysOf(op.key)) storage.removeItem(prefix + key)
+        } else if (op.value === undefined) storage.removeItem(prefix + op.key)
         else storage.setItem(prefix + op.key, JSON.stringify(op.value))
       }
     },

@@ -152,7 +152,7 @@ export function createTokenStore(backend: Backend, namespace: string): TokenStor
       // Every token of the previous session (all audiences) goes in the same batch: a new sign-in
       // never serves an earlier one's tokens, whoever signed in (without an ID token there is no
       // `sub` to tell users apart).
-      const ops: WriteOp[] = [...(await accessKeys()).map((key) => ({ store: 'access_tokens' as const, key })), { store: 'refresh_tokens', key: namespace }]
+      const ops: WriteOp[] = [{ store: 'access_tokens', key: prefix, prefix: true }, { store: 'refresh_tokens', key: namespace }]
       await save(ops, write)
       mark(false)
       bury(undefined)
@@ -175,9 +175,9 @@ export function createTokenStore(backend: Backend, namespace: string): TokenStor
           { store: 'id_tokens', key: namespace },
           { store: 'refresh_tokens', key: namespace },
           { store: 'dpop_keys', key: namespace },
+          { store: 'access_tokens', key: prefix, prefix: true },
+          { store: 'transactions', key: prefix, prefix: true },
         ]
-        for (const key of await accessKeys()) ops.push({ store: 'access_tokens', key })
-        for (const key of await backend.keys('transactions', prefix)) ops.push({ store: 'transactions', key })
         await backend.write(ops)
       } catch (e) {
         bury(Date.now())

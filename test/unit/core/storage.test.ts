@@ -256,4 +256,39 @@ describe('storage', () => {
     }
     await expect(backend.get('refresh_tokens', ns)).resolves.toMatchObject({ token: 'rt-1' })
   })
+
+  it('a prefix delete removes exactly the keys that start with the prefix, in IndexedDB, memory and sessionStorage', async () => {
+    const ns = `https://op.example|prefix-${Math.random().toString(36).slice(2)}`
+    const keys = [`${ns}|a|openid`, `${ns}|`, `${ns}|\uffff`, ns, `${ns}}`, `${ns}%7Cx`, `${ns}2|a`]
+    const doomed = keys.filter((k) => k.startsWith(`${ns}|`))
+    const { createMemoryBackend, createSessionStorageBackend } = await import('../../../src/store/memory.js')
+    const backends = { indexeddb: createIndexedDbBackend(openDatabase()), memory: createMemoryBackend(), sessionStorage: createMemoryBackend(createSessionStorageBackend()) }
+    for (const [name, backend] of Object.entries(backends)) {
+      const store = name === 'sessionStorage' ? 'transactions' : 'access_tokens'
+      await backend.write(keys.map((key) => ({ store, key, value: { v: 1, key } })))
+      await backend.write([{ store, key: `${ns}|`, prefix: true }])
+      const left: string[] = []
+      for (const key of keys) if ((await backend.get(store, key)) !== undefined) left.push(key)
+      expect(left, name).toEqual(keys.filter((k) => !doomed.includes(k)))
+    }
+  })
+
+  it('a sign-in replaces the previous tokens in one IndexedDB transaction, without listing the access-token keys first', async () => {
+    const auth = createOAuthClient(clientOptions(p))
+    await signIn(auth, p)
+    await expect(auth.getAccessToken({ resource: 'https://api.example', scope: 'openid' })).resolves.toBeTypeOf('string')
+    const before = Object.keys(await dumpNamespace(p.clientId, ['access_tokens']))
+    expect(before.length).toBe(2)
+    const opened: string[] = []
+    const transaction = IDBDatabase.prototype.transaction
+    vi.spyOn(IDBDatabase.prototype, 'transaction').mockImplementation(function (this: IDBDatabase, ...args: Parameters<IDBDatabase['transaction']>) {
+      opened.push(`${[args[0]].flat().sort().join('+')} ${args[1] ?? 'readonly'}`)
+      return transaction.apply(this, args)
+    })
+    await signIn(auth, p)
+    expect(opened.filter((t) => t.includes('access_tokens'))).toEqual(['access_tokens+id_tokens+refresh_tokens readwrite'])
+    // Every access token of the previous sign-in is gone; the new one is there.
+    const after = await dumpNamespace(p.clientId, ['access_tokens'])
+    expect(Object.values(after).map((r) => (r as { token: string }).token)).toEqual([`at-${p.issued}`])
+  })
 })
