@@ -40,6 +40,8 @@ export interface Backend {
   get<T>(store: StoreName, key: string): Promise<T | undefined>
   /** Keys of `store` that start with `prefix`. */
   keys(store: StoreName, prefix: string): Promise<string[]>
+  /** The records of `store` whose keys start with `prefix`, as `[key, value]` pairs, in one read. */
+  entries(store: StoreName, prefix: string): Promise<[string, unknown][]>
   /** Applies every op or none. */
   write(ops: readonly WriteOp[]): Promise<void>
   /**

@@ -69,6 +69,13 @@ export function createIndexedDbBackend(dbp: Promise<IDBDatabase>): Backend {
       const all = await keys<IDBValidKey>(use(store))
       return all.filter((k): k is string => typeof k === 'string' && k.startsWith(prefix))
     },
+    entries: (store, prefix) =>
+      use(store)('readonly', (os) => {
+        const range = prefixRange(prefix)
+        return Promise.all([promisifyRequest(os.getAllKeys(range)), promisifyRequest(os.getAll(range))]).then(([ks, vs]) =>
+          ks.map((k, i): [string, unknown] => [String(k), vs[i]]),
+        )
+      }),
     async write(ops) {
       if (ops.length === 0) return
       const db = await dbp

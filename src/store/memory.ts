@@ -29,6 +29,11 @@ export function createMemoryBackend(transactions?: Backend): Backend {
       if (d) return d.keys(store, prefix)
       return [...map(store).keys()].filter((k) => k.startsWith(prefix))
     },
+    async entries(store, prefix) {
+      const d = delegate(store)
+      if (d) return d.entries(store, prefix)
+      return [...map(store)].filter(([k]) => k.startsWith(prefix))
+    },
     async write(ops: readonly WriteOp[]) {
       const delegated = ops.filter((op) => delegate(op.store))
       if (delegated.length > 0) await transactions!.write(delegated)
@@ -88,6 +93,7 @@ export function createSessionStorageBackend(): Backend | undefined {
       return read<T>(key)
     },
     keys: async (_store, keyPrefix) => keysOf(keyPrefix),
+    entries: async (_store, keyPrefix) => keysOf(keyPrefix).map((k): [string, unknown] => [k, read(k)]),
     async write(ops) {
       for (const op of ops) {
         if (op.prefix) {

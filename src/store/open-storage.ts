@@ -94,6 +94,7 @@ export function openStorage(
     },
     get: <T>(store: StoreName, key: string) => run((b) => b.get<T>(store, key)),
     keys: (store, p) => run((b) => b.keys(store, p)),
+    entries: (store, p) => run((b) => b.entries(store, p)),
     take: <T>(store: StoreName, key: string, leave?: { key: string; value: unknown }) => run((b) => b.take<T>(store, key, leave)),
     async write(ops) {
       const started = current

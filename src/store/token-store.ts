@@ -128,10 +128,16 @@ export function createTokenStore(backend: Backend, namespace: string): TokenStor
     cachedSession: () => session,
 
     async loadSession() {
-      const record = await backend.get<unknown>('id_tokens', namespace)
+      // The access tokens are read beside the session anchor, not after it: a page that loads with
+      // a valid token has it in memory when the session is known (no second IndexedDB round trip).
+      const [record, tokens] = await Promise.all([
+        backend.get<unknown>('id_tokens', namespace),
+        backend.entries('access_tokens', prefix).catch(() => []),
+      ])
       const next = isCurrent<SessionRecord>(record) && !dead(record) ? record : undefined
       if (next?.sub !== session?.sub || next === undefined) access.clear()
       session = next
+      if (next) for (const [key, value] of tokens) if (isCurrent<AccessTokenRecord>(value) && belongs(value) && !access.has(key)) access.set(key, value)
       return session
     },
 

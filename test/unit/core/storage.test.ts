@@ -273,6 +273,25 @@ describe('storage', () => {
     }
   })
 
+  it('a page loaded with a valid stored token has it in memory once the session is known: getAccessToken then reads no IndexedDB', async () => {
+    const options = clientOptions(p)
+    await signIn(createOAuthClient(options), p)
+    const opened: string[] = []
+    const transaction = IDBDatabase.prototype.transaction
+    vi.spyOn(IDBDatabase.prototype, 'transaction').mockImplementation(function (this: IDBDatabase, ...args: Parameters<IDBDatabase['transaction']>) {
+      opened.push([args[0]].flat().join('+'))
+      return transaction.apply(this, args)
+    })
+    window.history.replaceState(null, '', `${APP}/`)
+    const reloaded = createOAuthClient(options)
+    await vi.waitFor(() => expect(reloaded.getSnapshot().status).toBe('authenticated'))
+    const atLoad = opened.length
+    await expect(reloaded.getAccessToken()).resolves.toBe('at-1')
+    expect(opened.slice(atLoad)).toEqual([])
+    // Both were read at load, side by side (not one after the other).
+    expect(opened.slice(0, atLoad).sort()).toEqual(['access_tokens', 'id_tokens'])
+  })
+
   it('a sign-in replaces the previous tokens in one IndexedDB transaction, without listing the access-token keys first', async () => {
     const auth = createOAuthClient(clientOptions(p))
     await signIn(auth, p)
