@@ -43,7 +43,7 @@ const EXPIRY_JUMP_MS = (ACCESS_TOKEN_TTL + 60) * 1000
  * `peer.setSkew`) and adds it to Date.now(), before any script of the page runs. Each SDK decides
  * from Date.now() whether its token has expired; the provider and the API keep the real time.
  */
-const CLOCK_SKEW_INIT = `(() => {
+export const CLOCK_SKEW_INIT = `(() => {
   const real = Date.now.bind(Date)
   let skew = 0
   try { skew = Number(localStorage.getItem('__bench_skew') ?? 0) } catch {}
@@ -86,13 +86,13 @@ async function startAuth0ShapedProvider(options) {
   }
 }
 
-async function startPeerStack() {
+export async function startPeerStack({ root = path.join(HERE, 'pages') } = {}) {
   const stack = {}
   const vendor = (file) => ({ status: 200, headers: { 'Content-Type': 'text/javascript; charset=utf-8' }, body: readFileSync(path.join(BENCH_MODULES, file), 'utf8') })
   const auth0 = vendor('@auth0/auth0-spa-js/dist/auth0-spa-js.production.esm.js')
   const oidc = vendor('oidc-client-ts/dist/browser/oidc-client-ts.min.js')
   stack.app = await startStatic({
-    root: path.join(HERE, 'pages'),
+    root,
     routes: {
       '/bench-config.js': () => ({ status: 200, headers: { 'Content-Type': 'text/javascript; charset=utf-8' }, body: `export default ${JSON.stringify(stack.config)}\n` }),
       '/vendor/auth0-spa-js.production.esm.js': auth0,
@@ -119,7 +119,7 @@ async function startPeerStack() {
 }
 
 /** Waits for the page's `window.__t` (set when the SDK is ready); times from the start of the page's own fetch. */
-async function readyTiming(page) {
+export async function readyTiming(page) {
   await page.waitForFunction(() => window.__t !== undefined, null, { timeout: 30_000 })
   return page.evaluate(() => {
     const nav = performance.getEntriesByType('navigation')[0]
@@ -127,7 +127,7 @@ async function readyTiming(page) {
   })
 }
 
-async function signIn(page, stack) {
+export async function signIn(page, stack) {
   const user = stack.provider.users[0]
   await page.evaluate(() => window.peer.login())
   await page.waitForURL((u) => u.href.startsWith(`${stack.provider.origin}/interaction/`) || (u.origin === stack.app.origin && u.searchParams.has('code')), { timeout: 30_000 })
