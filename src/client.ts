@@ -219,6 +219,7 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
     // A challenge that cannot be read (the parser could not be loaded) leaves the response as it came.
     challenges: (response) => protocol().then((m) => m.parseChallenges(response.headers.get('www-authenticate') ?? ''), () => undefined),
     stepUp,
+    report,
   })
 
   const client: OAuthClient = {

@@ -297,7 +297,7 @@ export interface LoginOptions {
    * Requested authentication context classes (`acr_values`), most preferred first. The ID token's
    * `acr` must be one of them, or the sign-in fails with `invalid_token_response`.
    */
-  acrValues?: string | string[]
+  acrValues?: string | readonly string[]
   /** OpenID `max_age` in seconds: the ID token's `auth_time` must be at most this old. */
   maxAge?: number
   /** More authorization request parameters. The protocol's own parameters cannot be overridden. */

@@ -31,6 +31,8 @@ export interface AuthFetchDeps {
   challenges(response: Response): Promise<oauth.WWWAuthenticateChallenge[] | undefined>
   /** Meets step-up challenges (option `stepUp`); absent with `'none'`. */
   stepUp?: (() => Promise<StepUp | undefined>) | undefined
+  /** Receives what fails without failing the request (a blocked step-up popup). */
+  report?: ((error: OAuthError) => void) | undefined
 }
 
 /** The `fetch`-shaped function returned by {@link createAuthFetch}. */
@@ -155,7 +157,16 @@ export function createAuthFetch(deps: AuthFetchDeps): AuthFetch {
     const stepUp = replayable && (status === 401 || status === 403) && outcome.challenges ? await deps.stepUp?.() : undefined
     const plan = stepUp?.plan(pickChallenge(outcome.challenges), token)
     if (plan) {
-      await untilAborted(plan.run(), callerSignal)
+      try {
+        await untilAborted(plan.run(), callerSignal)
+      } catch (e) {
+        // A step-up popup the browser blocked (WebKit keeps no click activation across the API
+        // call): the response comes back as it came, so that the app can read its challenge and
+        // ask again from a click (readChallenge + loginWithPopup). Reported through `error`.
+        if (!(e instanceof OAuthError && e.code === 'popup_blocked')) throw e
+        deps.report?.(e)
+        return outcome.response
+      }
       token = await untilAborted(deps.getAccessToken(tokenOptions), callerSignal)
       plan.spend(token)
       outcome = await send(token)

@@ -61,7 +61,7 @@ function checkOptions(options: LoginOptions): void {
 }
 
 /** `acrValues` as a list. */
-function acrList(value: string | string[] | undefined): string[] | undefined {
+function acrList(value: string | readonly string[] | undefined): string[] | undefined {
   if (value === undefined) return undefined
   return typeof value === 'string' ? value.trim().split(/\s+/) : [...value]
 }

@@ -87,3 +87,43 @@ describe('step-up', () => {
     expect(createStepUp({ mode: 'none', popup: () => Promise.resolve(), redirect: () => new Promise<never>(() => {}), currentScope: () => undefined })).toBeUndefined()
   })
 })
+
+describe('auth.fetch step-up when the popup is blocked', () => {
+  it('returns the challenged response as it came and reports popup_blocked; no retry, no rejection', async () => {
+    const { createAuthFetch } = await import('../../../src/fetch/auth-fetch.js')
+    const { parseChallenges } = await import('../../../src/fetch/challenge-parse.js')
+    const { resolveConfig } = await import('../../../src/config.js')
+    const { OAuthError } = await import('../../../src/errors.js')
+    const config = resolveConfig({ issuer: 'https://op.example', clientId: 'c', redirectUri: 'https://app.example/cb', apiOrigins: ['https://api.example'] })
+    const sent: string[] = []
+    const original = globalThis.fetch
+    globalThis.fetch = (async (url: string, init: RequestInit) => {
+      sent.push(new Headers(init.headers).get('authorization') ?? '')
+      return answer('Bearer error="insufficient_user_authentication", acr_values="urn:mfa"')
+    }) as typeof fetch
+    const reported: string[] = []
+    try {
+      const authFetch = createAuthFetch({
+        config,
+        getAccessToken: async () => 'at-1',
+        challenges: (r) => parseChallenges(r.headers.get('www-authenticate')!),
+        stepUp: async () =>
+          createStepUp({
+            mode: 'popup',
+            popup: () => Promise.reject(new OAuthError('popup_blocked', 'blocked')),
+            redirect: () => new Promise<never>(() => {}),
+            currentScope: () => 'openid',
+          }),
+        report: (e) => reported.push(e.code),
+      })
+      const r = await authFetch('https://api.example/strong')
+      expect(r.status).toBe(401)
+      expect(await readChallenge(r)).toMatchObject({ error: 'insufficient_user_authentication', acrValues: ['urn:mfa'] })
+      expect(await r.text()).toBe('{"body":"kept"}')
+      expect(reported).toEqual(['popup_blocked'])
+      expect(sent).toEqual(['Bearer at-1'])
+    } finally {
+      globalThis.fetch = original
+    }
+  })
+})
