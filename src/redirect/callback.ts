@@ -87,11 +87,6 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
    * only then is the address bar scrubbed, since another client on the same redirect URI may own it.
    */
   async function run(url: URL, state: string, ours: () => void, sink?: (data: SignIn) => void): Promise<RedirectResult> {
-    // Discovery starts now, beside opening IndexedDB and taking the transaction, rather than after
-    // them: both are on the way to the token request. Only for a state this browser has pending
-    // (or where it cannot tell): a forged callback sends nothing to the provider.
-    const metadata = transactions.knows(state) === false ? undefined : provider.metadata()
-    metadata?.catch(() => undefined)
     // Taking it leaves a marker in the same step: the same URL handled in another tab at this
     // moment (or replayed later) is then callback_already_handled, not a forged invalid_state.
     const txn = await transactions.take(state)
@@ -99,7 +94,7 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
     if (txn || taken) ours()
     if (txn) {
       try {
-        return await redeem(url, state, txn, sink, metadata)
+        return await redeem(url, state, txn, sink)
       } catch (e) {
         // Failed: a later replay of this URL is unknown, not "already handled".
         await transactions.release(state).catch(() => undefined)
@@ -121,7 +116,7 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
   }
 
   /** Validates the response of a taken transaction, redeems the code and signs in. */
-  async function redeem(url: URL, state: string, txn: Transaction, sink?: (data: SignIn) => void, discovery?: Promise<oauth.AuthorizationServer>): Promise<RedirectResult> {
+  async function redeem(url: URL, state: string, txn: Transaction, sink?: (data: SignIn) => void): Promise<RedirectResult> {
     checkOnce(url)
     if (txn.expiresAt <= Date.now()) {
       throw new OAuthError('invalid_state', 'callback: the sign-in took longer than 10 minutes and expired; start it again')
@@ -129,7 +124,7 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
     if (!samePath(url, new URL(txn.redirectUri))) {
       throw new OAuthError('invalid_callback', 'callback: the URL is not the redirect URI of this sign-in')
     }
-    const metadata = await (discovery ?? provider.metadata())
+    const metadata = await provider.metadata()
     const as = mixUp(url, metadata)
     // The transaction was taken by this URL's single `state`; checked again here, by us.
     if (url.searchParams.get('state') !== txn.state) throw new OAuthError('invalid_state', 'callback: the "state" does not match the sign-in')
