@@ -4,20 +4,10 @@
 // token endpoint, switched by the test), which is when the SDK renews silently.
 import { expect, test } from './fixtures.mjs'
 import { call, events, openApp, signedIn, snapshot, token, waitForApp, waitForStatus } from './support/browser-helpers.mjs'
+import { refuseNextRefresh } from './support/hostile-helpers.mjs'
 import { watchAuthorizationRequests } from './support/popup-helpers.mjs'
 
 test.use({ stack: { csp: { frameAncestors: "'self'" }, appConfig: { silentRenew: 'iframe' } } })
-
-/** The provider's next refresh answer: 400 invalid_grant (the refresh token is dead). */
-function refuseNextRefresh(servers, count = 1) {
-  servers.provider.faults.set({
-    mode: 'status',
-    status: 400,
-    count,
-    body: JSON.stringify({ error: 'invalid_grant', error_description: 'grant request is invalid' }),
-    headers: { 'Content-Type': 'application/json; charset=utf-8' },
-  })
-}
 
 const frames = (page) => page.evaluate(() => document.querySelectorAll('iframe').length)
 

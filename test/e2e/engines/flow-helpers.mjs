@@ -3,6 +3,7 @@
 // Every popup is opened by a real click (a user gesture) on a button of the app page: the engines'
 // popup blockers are on, as in a user's browser.
 import { dumpIndexedDb, webStorage } from '../support/browser-helpers.mjs'
+export { refuseNextRefresh } from '../support/hostile-helpers.mjs'
 
 /** The provider's form page, where a popup (or a page) waits for the user. */
 export const atForm = (servers) => (u) => u.startsWith(`${servers.provider.issuer}/interaction/`)
@@ -84,17 +85,6 @@ export async function pendingSignIns(page) {
 /** The authorization requests the provider received (dev-provider's `authorization.request` log). */
 export function authorizationRequests(servers) {
   return servers.provider.stats.events.filter((e) => e.type === 'authorization.request')
-}
-
-/** The provider's next refresh answer: 400 invalid_grant (the refresh token is dead). */
-export function refuseNextRefresh(servers, count = 1) {
-  servers.provider.faults.set({
-    mode: 'status',
-    status: 400,
-    count,
-    body: JSON.stringify({ error: 'invalid_grant', error_description: 'grant request is invalid' }),
-    headers: { 'Content-Type': 'application/json; charset=utf-8' },
-  })
 }
 
 /** Ends the provider's own session (its cookie) from `page`: its end-session page, confirmed. */

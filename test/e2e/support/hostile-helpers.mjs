@@ -16,6 +16,17 @@ export { call, snapshot, token } from './browser-helpers.mjs'
 export const statuses = (page) => page.evaluate(() => window.__snapshots.map((s) => s.status))
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 
+/** The provider's next refresh answer: 400 invalid_grant (the refresh token is dead). */
+export function refuseNextRefresh(servers, count = 1) {
+  servers.provider.faults.set({
+    mode: 'status',
+    status: 400,
+    count,
+    body: JSON.stringify({ error: 'invalid_grant', error_description: 'grant request is invalid' }),
+    headers: { 'Content-Type': 'application/json; charset=utf-8' },
+  })
+}
+
 /** Every secret-looking value of a token response, for "is it anywhere else?" checks. */
 export function secretsOf(...values) {
   return values.filter((v) => typeof v === 'string' && v.length >= 16)
