@@ -96,6 +96,8 @@ export async function startStatic(options = {}) {
   if (!root) throw new TypeError('startStatic: root is required')
   const rootDir = path.resolve(root)
   const requests = []
+  /** @type {RegExp | undefined} */
+  let refused
 
   const server = http.createServer((req, res) => {
     handle(req, res).catch((err) => {
@@ -164,6 +166,13 @@ export async function startStatic(options = {}) {
       return
     }
 
+    if (refused?.test(pathname)) {
+      // (Tests: a file the network cannot deliver, e.g. a chunk removed by a deployment.)
+      res.writeHead(503, { ...commonHeaders(req), 'Content-Type': 'text/plain; charset=utf-8' })
+      res.end('unavailable')
+      return
+    }
+
     if (Object.hasOwn(routes, pathname)) {
       const value = await resolveValue(routes[pathname], req, url)
       if (typeof value === 'string') {
@@ -215,6 +224,10 @@ export async function startStatic(options = {}) {
     origin,
     port: actualPort,
     requests,
+    /** Answers 503 to every path matching `pattern` from now on (`undefined`: serves them again). */
+    refuse(pattern) {
+      refused = pattern
+    },
     async close() {
       await stopServer(server)
     },
