@@ -122,17 +122,18 @@ export function createAuthFetch(deps: AuthFetchDeps): AuthFetch {
       referrerPolicy: request.referrerPolicy,
       ...(request.mode === 'navigate' ? {} : { mode: request.mode }),
     }
-    const send1 = (u: string, o: RequestInit) => fetch(u, { ...passthrough, ...o })
+    /** `fetch` with the caller's request options (credentials, cache, referrer, …) under ours. */
+    const fetchAsCaller = (u: string, o: RequestInit) => fetch(u, { ...passthrough, ...o })
     // The default resource goes through getAccessToken()'s no-options fast path.
     const tokenOptions: GetAccessTokenOptions | undefined = resource === config.resources[0] ? undefined : { resource }
 
     const send = async (token: string): Promise<Outcome> => {
-      if (deps.dpopSend) return untilAborted(deps.dpopSend(token, request.method, url, new Headers(headers), body, request.signal, send1), callerSignal)
+      if (deps.dpopSend) return untilAborted(deps.dpopSend(token, request.method, url, new Headers(headers), body, request.signal, fetchAsCaller), callerSignal)
       const h = new Headers(headers)
       h.set('authorization', `Bearer ${token}`)
       const init: RequestInit & { duplex?: 'half' } = { method: request.method, headers: h, body, redirect: 'manual', signal: request.signal }
       if (streaming) init.duplex = 'half'
-      const response = await send1(url.href, init)
+      const response = await fetchAsCaller(url.href, init)
       const challenged = (response.status === 401 || response.status === 403) && response.headers.has('www-authenticate')
       return { response, challenges: challenged ? await deps.challenges(response) : undefined }
     }

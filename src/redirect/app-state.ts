@@ -10,8 +10,6 @@ import { redact } from '../provider/redact.js'
 
 import { APP_STATE_MAX_BYTES } from '../config.js'
 
-export { APP_STATE_MAX_BYTES }
-
 /** How deep arrays and objects may nest (a guard against pathological values). */
 const MAX_DEPTH = 32
 

@@ -16,7 +16,7 @@ import type { Session } from '../session/session.js'
 import type { LogoutOptions } from '../types.js'
 import { withWebStorage } from '../store/web-storage.js'
 import { currentOrigin } from './return-to.js'
-import { logoutPendingKey } from './detect.js'
+import { logoutPendingKey, samePath } from './detect.js'
 
 /** How long a logout's `state` waits for the browser to come back from the end-session page. */
 const LOGOUT_STATE_TTL_MS = 10 * 60 * 1000
@@ -38,10 +38,6 @@ const pendingKey = (config: Config) => logoutPendingKey(config.namespace)
 function revocationAcceptsPublicClients(as: oauth.AuthorizationServer): boolean {
   const methods = as.revocation_endpoint_auth_methods_supported
   return !Array.isArray(methods) || methods.includes('none')
-}
-
-function samePage(a: URL, b: URL): boolean {
-  return a.origin === b.origin && a.pathname === b.pathname
 }
 
 /**
@@ -70,7 +66,7 @@ export function completeLogoutReturn(config: Config, report: (error: OAuthError)
     return
   }
   const url = new URL(current)
-  if (!samePage(url, new URL(pending.target))) return
+  if (!samePath(url, new URL(pending.target))) return
   withWebStorage('sessionStorage', (s) => s.removeItem(key))
   const state = url.searchParams.get('state')
   if (state !== null) {

@@ -106,10 +106,6 @@ export function createTokenStore(backend: Backend, namespace: string): TokenStor
 
   const belongs = (record: { sub: string | undefined }) => session !== undefined && record.sub === session.sub
 
-  async function accessKeys(): Promise<string[]> {
-    return backend.keys('access_tokens', prefix)
-  }
-
   /** Writes `ops` and then `write`, in one atomic batch. */
   function save(ops: WriteOp[], write: TokenWrite): Promise<void> {
     if (write.session) ops.push({ store: 'id_tokens', key: namespace, value: write.session })
@@ -196,12 +192,11 @@ export function createTokenStore(backend: Backend, namespace: string): TokenStor
       access.clear()
       session = undefined
       if (backend.kind !== 'memory') return
-      const ops: WriteOp[] = [
+      await backend.write([
         { store: 'id_tokens', key: namespace },
         { store: 'refresh_tokens', key: namespace },
-      ]
-      for (const key of await accessKeys()) ops.push({ store: 'access_tokens', key })
-      await backend.write(ops)
+        { store: 'access_tokens', key: prefix, prefix: true },
+      ])
     },
 
     signedOut: () => mark(),
