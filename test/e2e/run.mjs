@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run test:e2e`: runs the Playwright suite (playwright.config.mjs) and closes with one plain
 // line `e2e: N passed, N failed, N skipped`. Extra arguments go to `playwright test`.
-// Needs the SDK build (dist/oauth-spa.standalone.min.js): run `npm run build` first.
+// Needs the SDK build (dist/index.js for the test app, dist/oauth-spa.standalone.min.js for the demo
+// and the recipe apps): run `npm run build` first.
 import { spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -9,12 +10,14 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
-const BUNDLE = path.join(ROOT, 'dist', 'oauth-spa.standalone.min.js')
+const BUILDS = ['index.js', 'oauth-spa.standalone.min.js'].map((f) => path.join(ROOT, 'dist', f))
 const REPORT = path.resolve(ROOT, process.env.E2E_JSON_REPORT ?? 'test-results/e2e.json')
 
-if (!existsSync(BUNDLE)) {
-  console.error(`e2e: ${path.relative(ROOT, BUNDLE)} is missing; run \`npm run build\` first`)
-  process.exit(1)
+for (const file of BUILDS) {
+  if (!existsSync(file)) {
+    console.error(`e2e: ${path.relative(ROOT, file)} is missing; run \`npm run build\` first`)
+    process.exit(1)
+  }
 }
 
 const cli = createRequire(import.meta.url).resolve('@playwright/test/cli')

@@ -41,8 +41,10 @@ for (const e of engines) {
     process.exit(2)
   }
 }
-if (!existsSync(path.join(ROOT, 'dist', 'oauth-spa.standalone.min.js'))) {
-  console.error('engines: dist/oauth-spa.standalone.min.js is missing; run `npm run build` first')
+// The test app loads dist/index.js (and its chunks), or the standalone file with E2E_SDK_BUILD=standalone.
+const SDK = process.env.E2E_SDK_BUILD === 'standalone' ? 'oauth-spa.standalone.min.js' : 'index.js'
+if (!existsSync(path.join(ROOT, 'dist', SDK))) {
+  console.error(`engines: dist/${SDK} is missing; run \`npm run build\` first`)
   process.exit(1)
 }
 

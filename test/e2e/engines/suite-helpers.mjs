@@ -4,12 +4,11 @@
 // which only calls page.evaluate(fn, arg): the same call in the contract.
 import assert from 'node:assert/strict'
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { existsSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
 import { APP_ROOT, startE2EServers } from '../support/servers.mjs'
-import { BUNDLE } from '../support/browser-helpers.mjs'
+import { requireBuild } from '../support/browser-helpers.mjs'
 
 export const ENGINES = ['chromium', 'firefox', 'webkit']
 
@@ -41,7 +40,7 @@ export async function waitForStatus(page, status, timeout = 15_000) {
 
 /** Opens the app at `pathAndQuery` and waits until it has created the client. */
 export async function openApp(page, servers, pathAndQuery = '/') {
-  if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run \`npm run build\` first`)
+  requireBuild()
   await page.goto(`${servers.app.origin}${pathAndQuery}`)
   await waitForApp(page)
 }

@@ -1,15 +1,10 @@
 // Helpers for the WebKit specs, written against the engine contract (README.md): they drive the
 // test app (test/e2e/app) through window.auth and window.e2e, and the provider's login form.
-import { existsSync } from 'node:fs'
-import path from 'node:path'
-
-import { REPO_ROOT } from '../support/servers.mjs'
-
-export const BUNDLE = path.join(REPO_ROOT, 'dist', 'oauth-spa.standalone.min.js')
+import { requireBuild } from '../support/browser-helpers.mjs'
 
 /** Opens the app at `pathAndQuery` and waits until it has created the client and read the session. */
 export async function openApp(page, servers, pathAndQuery = '/') {
-  if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run \`npm run build\` first`)
+  requireBuild()
   await page.goto(`${servers.app.origin}${pathAndQuery}`)
   await waitForApp(page)
 }

@@ -7,13 +7,19 @@ import { expect } from '@playwright/test'
 
 import { REPO_ROOT } from './servers.mjs'
 
-export const BUNDLE = path.join(REPO_ROOT, 'dist', 'oauth-spa.standalone.min.js')
+/** The SDK file the test app loads (test/e2e/app/app.js): dist/index.js, or the standalone build with E2E_SDK_BUILD=standalone. */
+export const APP_SDK = path.join(REPO_ROOT, 'dist', process.env.E2E_SDK_BUILD === 'standalone' ? 'oauth-spa.standalone.min.js' : 'index.js')
+
+/** Fails with what to do when the SDK the test app loads has not been built. */
+export function requireBuild() {
+  if (!existsSync(APP_SDK)) throw new Error(`${APP_SDK} is missing: run \`npm run build\` first`)
+}
 export const TOKEN_STORES = ['access_tokens', 'id_tokens', 'refresh_tokens']
 export const DB_NAME = 'oauth-spa'
 
 /** Opens the app at `pathAndQuery` and waits until it has created the client. */
 export async function openApp(page, servers, pathAndQuery = '/') {
-  if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run \`npm run build\` first`)
+  requireBuild()
   await page.goto(`${servers.app.origin}${pathAndQuery}`)
   await waitForApp(page)
 }
