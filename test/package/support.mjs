@@ -4,26 +4,15 @@ import { execFileSync, spawn } from 'node:child_process'
 import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import http from 'node:http'
-import net from 'node:net'
 import path from 'node:path'
+
+export { freePort } from '../e2e/support/free-port.mjs'
 
 /** `npm pack` into `dest`; returns `{ file, files }`: the tarball's path and the paths it holds. */
 export function packTarball(repo, dest) {
   const out = execFileSync('npm', ['pack', '--json', '--pack-destination', dest, '--loglevel=warn'], { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
   const [info] = JSON.parse(out)
   return { file: path.join(dest, info.filename), files: info.files.map((f) => f.path) }
-}
-
-/** A port free on 127.0.0.1 right now. */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address()
-      server.close(() => resolve(port))
-    })
-  })
 }
 
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml', '.json': 'application/json' }

@@ -17,7 +17,6 @@
 //   background tab (by up to a second), so two tabs could never act at the same moment.
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import net from 'node:net'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -25,6 +24,7 @@ import { Builder, By, until } from 'selenium-webdriver'
 
 import { callExpression } from './page-helpers.mjs'
 import { startXvfb, stopChild, track } from './webkit-processes.mjs'
+import { freePort } from '../support/free-port.mjs'
 
 /** Debian's WebKitGTK MiniBrowser (webkit2gtk-driver depends on it through libwebkit2gtk-4.1). */
 const MINIBROWSER = '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser'
@@ -39,18 +39,6 @@ function webkitDriverPath() {
     throw new Error(`WebKitWebDriver not found (tried ${candidates.join(', ')}): apt-get install webkit2gtk-driver, or set WEBKIT_DRIVER_PATH`)
   }
   return found
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.unref()
-    server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address()
-      server.close(() => resolve(port))
-    })
-  })
 }
 
 /** Starts WebKitWebDriver on a free port with DISPLAY set; resolves when it accepts connections. */

@@ -12,10 +12,11 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { generateKeyPairSync, randomUUID } from 'node:crypto'
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { gunzipSync } from 'node:zlib'
+
+import { freePort } from '../../support/free-port.mjs'
 
 export const GLEWLWYD_BIN = '/usr/bin/glewlwyd'
 const SHARE = '/usr/share/glewlwyd/webapp'
@@ -33,17 +34,6 @@ export const GLEWLWYD_USERS = [
 /** Whether the Debian package is installed (`.ci/run` installs it when missing). */
 export function glewlwydInstalled() {
   return existsSync(GLEWLWYD_BIN) && existsSync(INIT_SQL) && existsSync(`${LIB}/plugin/libprotocol_oidc.so`)
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address()
-      server.close(() => resolve(port))
-    })
-  })
 }
 
 function signingJwks() {
