@@ -14,8 +14,8 @@ import { once } from './lazy.js'
 import { redact } from './provider/redact.js'
 import { createCallbackDetector, logoutPendingKey } from './redirect/detect.js'
 import type { Flows } from './redirect/flows.js'
-import { guardMixUp } from './redirect/mix-up.js'
 import { openPopup, type OpenedPopup } from './redirect/popup-window.js'
+import { registerRedirectIssuer } from './redirect/redirect-issuers.js'
 import { openTabChannel } from './session/channel.js'
 import { createEmitter } from './session/events.js'
 import { createLock, warmLocks } from './session/lock.js'
@@ -71,7 +71,7 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
   const detector = createCallbackDetector(config, (state) => flows().then((f) => f.hasTransaction(state)))
   // Registered now, not when the callback code loads: clients of different issuers that share a
   // redirect URI must know of each other before any callback is handled (RFC 9700 §4.4).
-  const mixUp = guardMixUp(config, new URL(config.redirectUri), new URL(config.issuer).href)
+  const redirectIssuers = registerRedirectIssuer(new URL(config.redirectUri), new URL(config.issuer).href)
   const report = (error: OAuthError) => emitter.emit('error', { error })
 
   // The parts loaded on first need: the protocol code (oauth4webapi: discovery, grants, DPoP,
@@ -86,7 +86,7 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
   let flowsLoaded: Flows | undefined
   const flows = once(async () => {
     const [{ createFlows }, { provider, dpopKeys }] = await Promise.all([import('./redirect/flows.js'), parts()])
-    return (flowsLoaded ??= createFlows({ config, provider, backend, session, store, dpopKeys, detector, mixUp, report, navigate }))
+    return (flowsLoaded ??= createFlows({ config, provider, backend, session, store, dpopKeys, detector, redirectIssuers, report, navigate }))
   })
 
   /** The session's DPoP handle. Tokens bound to a lost key cannot be used: the session ends, in every tab. */

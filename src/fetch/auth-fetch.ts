@@ -14,7 +14,6 @@ import type { Config } from '../config.js'
 import { OAuthError } from '../errors.js'
 import { redact } from '../provider/redact.js'
 import type { GetAccessTokenOptions } from '../types.js'
-import { pickChallenge } from './challenge.js'
 import type { StepUp } from './step-up.js'
 
 /** What the wrapper needs: tokens come through the session's refresh coordinator only. */
@@ -156,7 +155,7 @@ export function createAuthFetch(deps: AuthFetchDeps): AuthFetch {
     // Step-up (RFC 9470, RFC 6750 insufficient_scope): one sign-in with what the API asked, one retry.
     const status = outcome.response.status
     const stepUp = replayable && (status === 401 || status === 403) && outcome.challenges ? await deps.stepUp?.() : undefined
-    const plan = stepUp?.plan(pickChallenge(outcome.challenges), token)
+    const plan = stepUp?.plan(outcome.challenges, token)
     if (plan) {
       try {
         await untilAborted(plan.run(), callerSignal)

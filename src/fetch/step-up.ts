@@ -7,8 +7,10 @@
  *
  * @module
  */
+import type * as oauth from 'oauth4webapi'
 import type { LoginOptions } from '../types.js'
 import type { Challenge } from './challenge.js'
+import { pickChallenge } from './challenge-parse.js'
 
 /** How `auth.fetch` meets a step-up challenge. */
 export type StepUpMode = 'none' | 'popup' | 'redirect'
@@ -67,8 +69,11 @@ export interface StepUpPlan {
 
 /** The step-up of one client: `plan` answers whether (and how) a challenged response is stepped up. */
 export interface StepUp {
-  /** `undefined`: return the response as it came. `token`: the token the API refused. */
-  plan(challenge: Challenge | undefined, token: string): StepUpPlan | undefined
+  /**
+   * `undefined`: return the response as it came. `challenges`: the response's, as parsed (the one
+   * that matters is picked here). `token`: the token the API refused.
+   */
+  plan(challenges: readonly oauth.WWWAuthenticateChallenge[] | undefined, token: string): StepUpPlan | undefined
 }
 
 function currentLocation(): string {
@@ -83,8 +88,8 @@ export function createStepUp(deps: StepUpDeps): StepUp | undefined {
   /** For each step-up already done: the token it produced. The same challenge for that token is final. */
   const spent = new Map<string, string>()
   return {
-    plan(challenge, token) {
-      const login = stepUpLogin(challenge, deps.currentScope())
+    plan(challenges, token) {
+      const login = stepUpLogin(pickChallenge(challenges), deps.currentScope())
       if (!login) return undefined
       const key = JSON.stringify([login.scope, login.acrValues, login.maxAge, login.prompt])
       if (spent.get(key) === token) return undefined

@@ -8,7 +8,7 @@
 import * as oauth from 'oauth4webapi'
 
 export { createDpopKeys } from '../dpop/keys.js'
-export { parseChallenges } from '../fetch/challenge-parse.js'
+export { parseChallenges, pickChallenge } from '../fetch/challenge-parse.js'
 export { createStepUp } from '../fetch/step-up.js'
 // Bundled here: a refresh needs both (see session.ts, which imports it on first need).
 export { createRefresher } from '../session/refresh.js'

@@ -13,30 +13,16 @@ import type * as oauth from 'oauth4webapi'
 import type { Config } from '../config.js'
 import { OAuthError } from '../errors.js'
 
-/** Issuers of the clients of this page, by redirect URI (origin and path): shared by every bundle. */
-const REGISTRY = Symbol.for('oauth-spa.redirect-issuers')
-
-/** Records that a client of `issuer` uses `redirect`, and returns every issuer on it. */
-function issuersOn(redirect: URL, issuer: string): ReadonlySet<string> {
-  const realm = globalThis as unknown as Record<symbol, Map<string, Set<string>> | undefined>
-  const registry = (realm[REGISTRY] ??= new Map())
-  const key = redirect.origin + redirect.pathname
-  let issuers = registry.get(key)
-  if (!issuers) registry.set(key, (issuers = new Set()))
-  issuers.add(issuer)
-  return issuers
-}
-
 /** Checks a callback's `iss` where mix-up is possible; returns the metadata to validate the response with. */
 export type MixUpGuard = (url: URL, as: oauth.AuthorizationServer) => oauth.AuthorizationServer
 
 /**
- * Registers this client (call it when the client is created) and returns the check of a callback:
- * it throws `invalid_callback` when `iss` is required and missing, and returns the metadata to
- * validate the response with (announcing `iss` where it is required).
+ * The check of a callback for the client of `issuer`: it throws `invalid_callback` when `iss` is
+ * required and missing, and returns the metadata to validate the response with (announcing `iss`
+ * where it is required). `sharing`: the issuers of the page's clients on this redirect URI (see
+ * `redirect-issuers.ts`; registered when each client was created).
  */
-export function guardMixUp(config: Config, redirect: URL, issuer: string): MixUpGuard {
-  const sharing = issuersOn(redirect, issuer)
+export function guardMixUp(config: Config, sharing: ReadonlySet<string>, issuer: string): MixUpGuard {
   return (url, as) => {
     const shared = [...sharing].some((other) => other !== issuer)
     if (!config.requireIss && !shared) return as

@@ -58,7 +58,7 @@ describe('step-up', () => {
       redirect: () => new Promise<never>(() => {}),
       currentScope: () => 'openid',
     })!
-    const challenge = { scheme: 'bearer', error: 'insufficient_user_authentication', acrValues: ['urn:mfa'] }
+    const challenge = [{ scheme: 'bearer', parameters: { error: 'insufficient_user_authentication', acr_values: 'urn:mfa' } }]
     const a = stepUp.plan(challenge, 'old')!
     const b = stepUp.plan(challenge, 'old')!
     const both = Promise.all([a.run(), b.run()])
@@ -82,7 +82,7 @@ describe('step-up', () => {
       },
       currentScope: () => 'openid',
     })!
-    void stepUp.plan({ scheme: 'bearer', error: 'insufficient_scope', scope: 'w' }, 't')!.run()
+    void stepUp.plan([{ scheme: 'bearer', parameters: { error: 'insufficient_scope', scope: 'w' } }], 't')!.run()
     expect(seen).toEqual([{ scope: 'openid w', returnTo: '/orders/7?tab=1#x' }])
     expect(createStepUp({ mode: 'none', popup: () => Promise.resolve(), redirect: () => new Promise<never>(() => {}), currentScope: () => undefined })).toBeUndefined()
   })
