@@ -6,15 +6,14 @@
  *
  * The check is never skipped: discovery must name exactly the configured template, and every ID
  * token's `iss` must equal the template filled with the token's own `tid` (a GUID). oauth4webapi
- * compares `iss` itself; this module only tells it which value to expect.
+ * compares `iss` itself; `templated-issuer.ts` (loaded with the protocol code) tells it which value
+ * to expect. This module only checks the option, when the client is created.
  *
  * @module
  */
 import { OAuthError } from '../errors.js'
 
-const PLACEHOLDER = '{tenantid}'
-/** Entra tenant ids are GUIDs. */
-const TENANT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+export const PLACEHOLDER = '{tenantid}'
 
 /**
  * Validates an `issuerTemplate` option against the configured issuer: an absolute URL on the same
@@ -37,15 +36,4 @@ export function checkIssuerTemplate(template: unknown, issuer: string): string |
   if (!url) return fail('must be an absolute URL')
   if (url.origin !== new URL(issuer).origin) fail('must be on the same origin as "issuer"')
   return template as string
-}
-
-/** The URL discovery's `issuer` must equal (the template itself, `{` and `}` percent-encoded as URL parsing does). */
-export function templateUrl(template: string): URL {
-  return new URL(template)
-}
-
-/** The issuer an ID token with these claims must carry, or `undefined` when its `tid` is not a tenant id. */
-export function expectedIssuer(template: string, claims: Record<string, unknown>): string | undefined {
-  const tid = claims['tid']
-  return typeof tid === 'string' && TENANT_ID.test(tid) ? template.replace(PLACEHOLDER, tid) : undefined
 }

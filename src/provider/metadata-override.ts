@@ -7,7 +7,6 @@
  *
  * @module
  */
-import type * as oauth from 'oauth4webapi'
 import { OAuthError } from '../errors.js'
 import type { MetadataOverride } from '../types.js'
 
@@ -52,15 +51,4 @@ export function checkMetadataOverride(value: unknown, allowInsecure: boolean): M
     }
   }
   return Object.freeze(out) as MetadataOverride
-}
-
-/** The discovered metadata with the override merged over it (`null` removes a field). */
-export function applyMetadataOverride(as: oauth.AuthorizationServer, override: MetadataOverride | undefined): oauth.AuthorizationServer {
-  if (!override) return as
-  const merged: Record<string, unknown> = { ...as }
-  for (const [key, v] of Object.entries(override)) {
-    if (v === null) delete merged[key]
-    else merged[key] = v
-  }
-  return merged as oauth.AuthorizationServer
 }

@@ -9,9 +9,8 @@ import * as oauth from 'oauth4webapi'
 import type { Config } from '../config.js'
 import { OAuthError } from '../errors.js'
 import { toOAuthError } from './errors.js'
-import { templateUrl } from './issuer-template.js'
-import { withIssuerTemplate } from './templated-issuer.js'
-import { applyMetadataOverride } from './metadata-override.js'
+import type { MetadataOverride } from '../types.js'
+import { templateUrl, withIssuerTemplate } from './templated-issuer.js'
 
 /** What every part needs to talk to the provider. */
 export interface Provider {
@@ -107,4 +106,15 @@ export function createProvider(config: Config): Provider {
       return url.protocol === 'https:' || (config.allowInsecureRequests && url.protocol === 'http:') ? url : undefined
     },
   }
+}
+
+/** The discovered metadata with the override merged over it (`null` removes a field). */
+export function applyMetadataOverride(as: oauth.AuthorizationServer, override: MetadataOverride | undefined): oauth.AuthorizationServer {
+  if (!override) return as
+  const merged: Record<string, unknown> = { ...as }
+  for (const [key, v] of Object.entries(override)) {
+    if (v === null) delete merged[key]
+    else merged[key] = v
+  }
+  return merged as oauth.AuthorizationServer
 }

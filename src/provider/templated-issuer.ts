@@ -6,7 +6,21 @@
  */
 import * as oauth from 'oauth4webapi'
 import { OAuthError } from '../errors.js'
-import { expectedIssuer } from './issuer-template.js'
+import { PLACEHOLDER } from './issuer-template.js'
+
+/** Entra tenant ids are GUIDs. */
+const TENANT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/** The URL discovery's `issuer` must equal (the template itself, `{` and `}` percent-encoded as URL parsing does). */
+export function templateUrl(template: string): URL {
+  return new URL(template)
+}
+
+/** The issuer an ID token with these claims must carry, or `undefined` when its `tid` is not a tenant id. */
+export function expectedIssuer(template: string, claims: Record<string, unknown>): string | undefined {
+  const tid = claims['tid']
+  return typeof tid === 'string' && TENANT_ID.test(tid) ? template.replace(PLACEHOLDER, tid) : undefined
+}
 
 /**
  * oauth4webapi's hook for the expected `iss` of a JWT (its internal `_expectedIssuer` symbol, the
