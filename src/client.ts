@@ -151,12 +151,6 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
    * logout navigation (the provider, its session still alive, would sign the user straight back in).
    */
   let leaving = false
-  /**
-   * Settles once the latest logout() of this page has started its wipe (after its code loaded):
-   * a login() called right after logout() waits for it, then for the wipe (`session.idle()`).
-   */
-  let logoutStarted: Promise<unknown> = Promise.resolve()
-
   if (config.silentRenew === 'iframe' && config.restoreOnLoad) {
     // A tab that signed out is not signed back in silently, also after a reload and with memory
     // storage (whose store keeps no signed-out mark): a mark of its own, no token, per tab.
@@ -226,7 +220,6 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
     async login(opts) {
       // A logout of this page may still be wiping the store: the new transaction (and DPoP key)
       // must not be wiped with the old session.
-      await logoutStarted
       await session.idle()
       if (leaving) return new Promise<never>(() => {})
       // After a sign-out (here, in another open tab, or in this tab before a reload) the provider's
@@ -272,6 +265,9 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
     subscribe: (listener) => snapshot.subscribe(listener),
     on: (event, listener) => emitter.on(event, listener),
     async logout(opts) {
+      if (opts !== undefined && (typeof opts !== 'object' || opts === null)) {
+        throw new OAuthError('configuration_error', 'logout: options must be an object')
+      }
       let navigated = false
       leaving = opts?.localOnly !== true || opts.returnTo !== undefined
       const leave = (url: string) => {
@@ -279,23 +275,20 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
         navigate(url)
       }
       try {
+        // The local session ends first, before the logout code loads: a login() called right after
+        // logout() waits for this wipe (session.idle()), and an offline page still signs out.
+        const signedOut = session.signOut()
         let f: Flows
-        const loading = flows()
-        // Settles after this logout's own continuation below has started the wipe.
-        logoutStarted = loading.then(
-          () => undefined,
-          () => undefined,
-        )
         try {
-          f = await loading
+          f = await flows()
         } catch (e) {
           // The logout code could not be loaded (offline): the local session ends all the same.
-          const { error } = await session.signOut()
+          const { error } = await signedOut
           if (error) report(error)
           report(e as OAuthError)
           return
         }
-        await f.logout(opts, leave)
+        await f.logout(opts, leave, signedOut)
       } finally {
         // Stays set only when the page is actually leaving.
         leaving = navigated

@@ -51,7 +51,8 @@ export interface Flows {
   isCallback(url?: string): boolean
   /** Silent renewal through a hidden iframe (`silentRenew: 'iframe'`). */
   silent: SilentSignIn | undefined
-  logout(options: LogoutOptions | undefined, navigate: (url: string) => void): Promise<void>
+  /** What follows the local sign-out (`signedOut`, started by the client): revocation and the end-session page. */
+  logout(options: LogoutOptions | undefined, navigate: (url: string) => void, signedOut: ReturnType<Session['signOut']>): Promise<void>
   /** Back from the provider's end-session page: checks the logout's state. */
   completeLogoutReturn(): void
   /** Whether a sign-in with this `state` is pending in the store. */
@@ -137,7 +138,7 @@ export function createFlows(deps: FlowsDeps): Flows {
     },
     isCallback: (url) => callbacks.isCallback(url),
     silent,
-    logout: (opts, leave) => logout({ config, provider, session, report, navigate: leave }, opts),
+    logout: (opts, leave, signedOut) => logout({ config, provider, session, report, navigate: leave }, opts, signedOut),
     completeLogoutReturn: () => completeLogoutReturn(config, report),
     hasTransaction: (state) => transactions.has(state),
   }

@@ -110,11 +110,12 @@ function landing(config: Config, returnTo: string | undefined): string | undefin
   return url.href
 }
 
-/** Ends the session everywhere, then leaves for the provider's end-session endpoint unless `localOnly`. */
-export async function logout(deps: LogoutDeps, options: LogoutOptions = {}): Promise<void> {
-  if (typeof options !== 'object' || options === null) {
-    throw new OAuthError('configuration_error', 'logout: options must be an object')
-  }
+/**
+ * After the local sign-out (`signedOut`: the session's {@link Session.signOut}, which the client
+ * starts before this code loads), revokes the refresh token and leaves for the provider's
+ * end-session endpoint unless `localOnly`. `options` has been checked to be an object or undefined.
+ */
+export async function logout(deps: LogoutDeps, options: LogoutOptions = {}, signedOut: ReturnType<Session['signOut']>): Promise<void> {
   // A refused returnTo never stops the logout: it falls back and is reported, as login() does.
   let target: string | undefined
   try {
@@ -123,7 +124,7 @@ export async function logout(deps: LogoutDeps, options: LogoutOptions = {}): Pro
     deps.report(e as OAuthError)
     target = deps.config.postLogoutRedirectUri
   }
-  const { refreshToken, idToken, error } = await deps.session.signOut()
+  const { refreshToken, idToken, error } = await signedOut
   if (error) deps.report(error)
 
   let as: oauth.AuthorizationServer | undefined
