@@ -16,6 +16,7 @@ import { chromium } from 'playwright-core'
 import { CHROMIUM_ARGS } from '../../test/e2e/browser.mjs'
 import { startStatic } from '../../demo/server/static.mjs'
 import { median, quantile } from '../lib.mjs'
+import { OAUTH_SPA_BUILD, oauthSpaPageRoutes } from './app-bundle.mjs'
 
 /** The bundled provider and API: dev-provider/ once they move there from demo/server/, either way. */
 async function devServerModule(file) {
@@ -91,9 +92,11 @@ export async function startPeerStack({ root = path.join(HERE, 'pages') } = {}) {
   const vendor = (file) => ({ status: 200, headers: { 'Content-Type': 'text/javascript; charset=utf-8' }, body: readFileSync(path.join(BENCH_MODULES, file), 'utf8') })
   const auth0 = vendor('@auth0/auth0-spa-js/dist/auth0-spa-js.production.esm.js')
   const oidc = vendor('oidc-client-ts/dist/browser/oidc-client-ts.min.js')
+  const oauthSpaPage = root === path.join(HERE, 'pages') ? await oauthSpaPageRoutes() : {}
   stack.app = await startStatic({
     root,
     routes: {
+      ...oauthSpaPage,
       '/bench-config.js': () => ({ status: 200, headers: { 'Content-Type': 'text/javascript; charset=utf-8' }, body: `export default ${JSON.stringify(stack.config)}\n` }),
       '/vendor/auth0-spa-js.production.esm.js': auth0,
       '/vendor/oidc-client-ts.min.js': oidc,
@@ -279,5 +282,5 @@ export async function runPeerBench({ log = console.log, quick = false } = {}) {
       pageErrors: ps.flatMap((p) => p.pageErrors),
     }
   }
-  return { plan, chromium: chromiumVersion, skewMs: EXPIRY_JUMP_MS, accessTokenTTL: ACCESS_TOKEN_TTL, summary, raw: passes }
+  return { plan, chromium: chromiumVersion, oauthSpaBuild: OAUTH_SPA_BUILD, skewMs: EXPIRY_JUMP_MS, accessTokenTTL: ACCESS_TOKEN_TTL, summary, raw: passes }
 }
