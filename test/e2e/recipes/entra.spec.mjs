@@ -11,6 +11,7 @@
 //   (https://learn.microsoft.com/en-nz/entra/identity-platform/refresh-tokens).
 // Here the provider's own issuer is `<origin>/<tenant-id>/v2.0`, and `<origin>/common/v2.0` serves
 // the templated discovery document.
+import { DB_NAME, dumpIndexedDb, tokenStoreRecords, webStorage } from '../support/browser-helpers.mjs'
 import { TENANT_ID, call, expect, openApp, signIn, test, token } from './support.mjs'
 
 /** The Entra-shaped provider; `tid` is the claim every account carries. */
@@ -63,11 +64,43 @@ test.describe('Entra ID: an ID token whose tid names another tenant than its iss
   test.use({ recipe: { provider: entraProvider('00000000-0000-4000-8000-000000000000'), client: entraClient, resourceScope } })
 
   test('is refused: the sign-in fails and nothing is stored', async ({ page, stack }) => {
+    // The provider's token answer, as the page received it: the secrets that must be stored nowhere.
+    const answers = []
+    page.on('response', (r) => {
+      if (r.request().method() === 'POST' && r.url().startsWith(stack.provider.origin) && new URL(r.url()).pathname.endsWith('/token')) {
+        answers.push(r.json().catch((e) => ({ unreadable: String(e) })))
+      }
+    })
     await openApp(page, stack)
     const { outcome } = await signIn(page, stack)
     expect(outcome).toMatchObject({ ok: false })
     expect(outcome.message).toMatch(/iss/)
     expect(await page.evaluate(() => window.e2e.snapshot().status)).toBe('unauthenticated')
+
+    // The code was redeemed: the SDK held real tokens, and refused them after the exchange.
+    expect(stack.provider.stats.grants).toEqual({ authorization_code: 1 })
+    const [answer, ...more] = await Promise.all(answers)
+    expect(more).toEqual([])
+    const secrets = [answer.access_token, answer.id_token, answer.refresh_token]
+    expect(secrets.every((s) => typeof s === 'string' && s.length > 20), `token answer: ${Object.keys(answer)}`).toBe(true)
+
+    // Nothing stored: no record in the SDK's token stores, no DPoP key, no transaction left, and
+    // none of the issued tokens anywhere in IndexedDB, web storage, cookies or the URL.
+    expect(await tokenStoreRecords(page)).toEqual({ access_tokens: [], id_tokens: [], refresh_tokens: [] })
+    const dump = await dumpIndexedDb(page)
+    const stores = dump[DB_NAME]?.stores ?? {}
+    expect(stores.dpop_keys ?? []).toEqual([])
+    expect(stores.transactions ?? []).toEqual([])
+    const web = await webStorage(page)
+    const found = (haystack) => secrets.filter((s) => JSON.stringify(haystack).includes(s)).length
+    expect(found(dump), 'an issued token in IndexedDB').toBe(0)
+    expect(found(web), 'an issued token in localStorage, sessionStorage, a cookie or the URL').toBe(0)
+    expect(await token(page)).toMatchObject({ ok: false, error: { code: 'login_required' } })
+    // A reload reads the stores again: still no session.
+    await openApp(page, stack)
+    await page.waitForFunction(() => window.e2e.snapshot().status !== 'loading')
+    expect(await page.evaluate(() => window.e2e.snapshot().status)).toBe('unauthenticated')
+    expect(stack.provider.stats.grants).toEqual({ authorization_code: 1 })
   })
 })
 
