@@ -16,7 +16,17 @@ test.use({
   },
 })
 
-test('Keycloak: a session-bound refresh token without offline_access, reused on refresh, dead after logout', async ({ page, stack }) => {
+/** A refresh grant with `refreshToken`, sent by Node straight to the provider's token endpoint. */
+async function refreshAtProvider(stack, refreshToken) {
+  const res = await fetch(`${stack.provider.origin}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: stack.clientOptions.clientId }),
+  })
+  return { status: res.status, error: (await res.json()).error }
+}
+
+test('Keycloak: a session-bound refresh token without offline_access, reused on refresh, revoked at logout before the session ends', async ({ page, stack }) => {
   await openApp(page, stack)
   const { authorizationUrl, outcome } = await signIn(page, stack)
   expect(authorizationUrl.searchParams.get('scope')).toBe('openid profile email')
@@ -26,21 +36,26 @@ test('Keycloak: a session-bound refresh token without offline_access, reused on 
   const before = await storedRefreshToken(page)
   expect((await token(page, { forceRefresh: true })).ok).toBe(true)
   expect(await storedRefreshToken(page)).toBe(before)
+  // Control: the stored refresh token works from outside the page too (and, not rotated, stays valid).
+  expect(await refreshAtProvider(stack, before)).toEqual({ status: 200, error: undefined })
 
   const endSession = page.waitForRequest((r) => r.isNavigationRequest() && r.url().startsWith(`${stack.provider.origin}/session/end`))
   await page.evaluate(() => void window.auth.logout())
   const url = new URL((await endSession).url())
   expect(url.searchParams.get('post_logout_redirect_uri')).toBe(`${stack.app}/logged-out`)
   expect(url.searchParams.has('id_token_hint')).toBe(true)
+
+  // Revoked before the SDK left for the end-session endpoint: one RFC 7009 request with the refresh
+  // token, and the token is refused while the provider session still lives (the user has not
+  // confirmed the logout yet), so the refusal comes from the revocation, not from the session's end.
+  expect(stack.provider.stats.revocations).toBe(1)
+  expect(stack.provider.stats.events.filter((e) => e.type === 'revocation')).toMatchObject([{ tokenTypeHint: 'refresh_token' }])
+  expect(stack.provider.stats.endSessions).toBe(0)
+  expect(await refreshAtProvider(stack, before)).toEqual({ status: 400, error: 'invalid_grant' })
+
   await page.click('#logout-yes')
   await page.waitForURL(`${stack.app}/logged-out`)
-
-  // The refresh token died with the session (and was revoked first): it is refused now.
-  const res = await fetch(`${stack.provider.origin}/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: before, client_id: stack.clientOptions.clientId }),
-  })
-  expect(res.status).toBe(400)
-  expect((await res.json()).error).toBe('invalid_grant')
+  expect(stack.provider.stats.endSessions).toBe(1)
+  // And it stays dead with the session.
+  expect(await refreshAtProvider(stack, before)).toEqual({ status: 400, error: 'invalid_grant' })
 })
