@@ -23,6 +23,7 @@ export const CLIENT_ID = 'spa-e2e'
  * @param {object} [options.appConfig] extra client options merged into /app-config.json
  * @param {string} [options.appRoot] folder of the app (default test/e2e/app)
  * @param {object} [options.csp] more of the app's CSP (frameSrc, frameAncestors: see demo/server/static.mjs)
+ * @param {string[]} [options.moreClientIds] more clients registered at the provider like CLIENT_ID (pick one with setAppConfig({ clientId }))
  */
 export async function startE2EServers(options = {}) {
   const started = []
@@ -46,12 +47,14 @@ export async function startE2EServers(options = {}) {
 
     const app = stack.app.origin
     stack.provider = await startProvider({
-      clients: [{
-        clientId: CLIENT_ID,
+      // More client ids (options.moreClientIds) are registered the same way: several clients of one
+      // issuer in one app origin, sharing its storage.
+      clients: [CLIENT_ID, ...(options.moreClientIds ?? [])].map((clientId) => ({
+        clientId,
         redirectUris: [`${app}/callback`],
         postLogoutRedirectUris: [`${app}/logged-out`, `${app}/`],
         origins: [app],
-      }],
+      })),
       ...options.provider,
     })
     started.push(stack.provider)
