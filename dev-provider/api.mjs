@@ -22,51 +22,25 @@
 // Also exports startEchoServer(): a foreign-origin server with permissive CORS that records
 // the headers of every request, so tests can check that no token ever reached it.
 // Token values are never printed.
-import { createHash, randomBytes } from 'node:crypto'
+//
+// The parts: api-tokens.mjs (access-token validation), api-dpop.mjs (DPoP proofs and nonces),
+// api-errors.mjs (refusals and their challenges), api-stats.mjs and api-faults.mjs (for tests),
+// echo-server.mjs; this file holds the routes.
+import { createHash } from 'node:crypto'
 import http from 'node:http'
 
-import { EmbeddedJWK, calculateJwkThumbprint, createRemoteJWKSet, decodeJwt, errors as joseErrors, jwtVerify } from 'jose'
+import { createRemoteJWKSet } from 'jose'
 
+import { createDpopNonces, createDpopVerifier } from './api-dpop.mjs'
+import { Unauthorized, challenge } from './api-errors.mjs'
+import { createApiFaults } from './api-faults.mjs'
+import { createApiStats } from './api-stats.mjs'
+import { createAuthenticator } from './api-tokens.mjs'
 import { listen, readBody, sendJson, stopServer } from './util.mjs'
 
-const ACCESS_TOKEN_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519']
-const DPOP_ALGS = ['ES256', 'EdDSA', 'Ed25519', 'RS256', 'PS256']
-const DPOP_IAT_WINDOW = 60 // seconds either side
+export { startEchoServer } from './echo-server.mjs'
+
 const REALM = 'oauth-spa-demo-api'
-
-class Unauthorized extends Error {
-  constructor(scheme, error, description, extra = {}) {
-    super(description)
-    this.scheme = scheme
-    this.error = error
-    this.description = description
-    this.extra = extra
-  }
-}
-
-function quote(value) {
-  return `"${String(value).replace(/["\\]/g, '')}"`
-}
-
-function challenge(scheme, params) {
-  const parts = Object.entries(params)
-    .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => `${k}=${quote(v)}`)
-  return parts.length ? `${scheme} ${parts.join(', ')}` : scheme
-}
-
-function describe(err) {
-  if (err instanceof joseErrors.JWTExpired) return 'the access token expired'
-  if (err instanceof joseErrors.JWTClaimValidationFailed) return `claim check failed: ${err.claim} (${err.reason})`
-  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'signature verification failed'
-  if (err instanceof joseErrors.JWKSNoMatchingKey) return 'no matching key in the issuer JWKS'
-  if (err?.code === 'ERR_JWS_INVALID' || err?.code === 'ERR_JWT_INVALID') return 'malformed JWT'
-  return err?.message ?? 'invalid token'
-}
-
-function sha256b64url(value) {
-  return createHash('sha256').update(value).digest('base64url')
-}
 
 function corsHeaders(origin, allowed) {
   if (!origin || !allowed(origin)) return {}
@@ -96,149 +70,19 @@ export async function startApi(options = {}) {
   const allowed = typeof allowedOrigins === 'function' ? allowedOrigins : (o) => allowedOrigins.includes(o)
   const jwks = createRemoteJWKSet(new URL(jwksUri ?? `${issuer}/jwks`), { cooldownDuration: 0 })
 
-  const seenJti = new Map() // jti -> expiry ms
-  let nonce = randomBytes(16).toString('base64url')
-  let previousNonce
+  const nonces = createDpopNonces()
   const dpopState = { requireNonce: dpop.requireNonce === true, alwaysNewNonce: dpop.alwaysNewNonce === true }
   const stepUp = { acr: 'urn:oauth-spa:mfa', maxAge: 300, scope: 'api:write', ...options.stepUp }
-
-  const stats = {
-    requests: 0,
-    preflights: 0,
-    byRoute: {},
-    ok: 0,
-    unauthorized: {},
-    /** Authorization scheme of every non-preflight request: 'Bearer' | 'DPoP' | 'none' | other */
-    schemes: [],
-    log: [],
-    reset() {
-      stats.requests = 0
-      stats.preflights = 0
-      stats.byRoute = {}
-      stats.ok = 0
-      stats.unauthorized = {}
-      stats.schemes = []
-      stats.log = []
-    },
-  }
 
   const server = http.createServer()
   const actualPort = await listen(server, port)
   const origin = `http://127.0.0.1:${actualPort}`
   const audience = options.audience ?? origin
 
-  // A switch that makes the API refuse valid tokens (401 invalid_token), for retry tests.
-  let faultRule
-  const faults = {
-    /** Refuse the next `count` (default: every) authenticated requests to `path` (any path if omitted), optionally only `method`. */
-    set({ path, method, count = Infinity } = {}) {
-      faultRule = { path, method, remaining: count }
-    },
-    clear() {
-      faultRule = undefined
-    },
-    take(method, path) {
-      const r = faultRule
-      if (!r || (r.path !== undefined && r.path !== path) || (r.method !== undefined && r.method !== method)) return false
-      if (--r.remaining <= 0) faultRule = undefined
-      return true
-    },
-  }
-
-  function rememberJti(jti) {
-    const now = Date.now()
-    for (const [key, exp] of seenJti) if (exp < now) seenJti.delete(key)
-    if (seenJti.has(jti)) return false
-    seenJti.set(jti, now + 2 * DPOP_IAT_WINDOW * 1000 + 5000)
-    return true
-  }
-
-  async function verifyDpopProof(req, path, accessToken, record) {
-    const proofs = req.headersDistinct?.dpop ?? (req.headers.dpop ? [req.headers.dpop] : [])
-    if (proofs.length !== 1) throw new Unauthorized('DPoP', 'invalid_dpop_proof', proofs.length ? 'more than one DPoP proof' : 'DPoP proof missing')
-    let protectedHeader
-    let payload
-    try {
-      ;({ payload, protectedHeader } = await jwtVerify(proofs[0], EmbeddedJWK, { typ: 'dpop+jwt', algorithms: DPOP_ALGS }))
-    } catch (err) {
-      throw new Unauthorized('DPoP', 'invalid_dpop_proof', `DPoP proof: ${describe(err)}`)
-    }
-    if (protectedHeader.jwk?.d !== undefined) throw new Unauthorized('DPoP', 'invalid_dpop_proof', 'DPoP proof jwk carries a private key')
-    const thumbprint = await calculateJwkThumbprint(protectedHeader.jwk, 'sha256')
-    // what the proof said (its signature verified), for tests; the token itself is never recorded
-    record.proof = { jkt: thumbprint, jti: payload.jti ?? null, htm: payload.htm ?? null, htu: payload.htu ?? null, nonce: payload.nonce ?? null }
-    if (typeof payload.jti !== 'string' || !payload.jti) throw new Unauthorized('DPoP', 'invalid_dpop_proof', 'DPoP proof jti missing')
-    if (payload.htm !== req.method) throw new Unauthorized('DPoP', 'invalid_dpop_proof', 'DPoP proof htm mismatch')
-    let htu
-    try {
-      htu = new URL(payload.htu)
-      htu.search = ''
-      htu.hash = ''
-    } catch {
-      throw new Unauthorized('DPoP', 'invalid_dpop_proof', 'DPoP proof htu invalid')
-    }
-    if (htu.href !== new URL(path, origin).href) throw new Unauthorized('DPoP', 'invalid_dpop_proof', 'DPoP proof htu mismatch')
-    const now = Math.floor(Date.now() / 1000)
-    if (typeof payload.iat !== 'number' || Math.abs(now - payload.iat) > DPOP_IAT_WINDOW) {
-      throw new Unauthorized('DPoP', 'invalid_dpop_proof', 'DPoP proof iat outside the acceptable window')
-    }
-    if (payload.ath !== sha256b64url(accessToken)) throw new Unauthorized('DPoP', 'invalid_dpop_proof', 'DPoP proof ath mismatch')
-    if (dpopState.alwaysNewNonce) {
-      previousNonce = undefined
-      nonce = randomBytes(16).toString('base64url')
-      throw new Unauthorized('DPoP', 'use_dpop_nonce', 'a new DPoP nonce is required on every request', { nonce: true })
-    }
-    if (dpopState.requireNonce && payload.nonce !== nonce && !(previousNonce && payload.nonce === previousNonce)) {
-      throw new Unauthorized('DPoP', 'use_dpop_nonce', payload.nonce ? 'stale DPoP nonce' : 'DPoP nonce required', { nonce: true })
-    }
-    if (!rememberJti(payload.jti)) throw new Unauthorized('DPoP', 'invalid_dpop_proof', 'DPoP proof jti replayed')
-    return { thumbprint, nonce: payload.nonce }
-  }
-
-  async function authenticate(req, path, record) {
-    const header = req.headers.authorization
-    if (!header) {
-      record.scheme = 'none'
-      throw new Unauthorized('Bearer', undefined, undefined)
-    }
-    const m = /^(\S+) +(\S+)$/.exec(header)
-    if (!m) {
-      record.scheme = 'malformed'
-      throw new Unauthorized('Bearer', 'invalid_request', 'malformed Authorization header')
-    }
-    const [, rawScheme, token] = m
-    const scheme = rawScheme.toLowerCase() === 'bearer' ? 'Bearer' : rawScheme.toLowerCase() === 'dpop' ? 'DPoP' : rawScheme
-    record.scheme = scheme
-    record.dpopProof = Boolean(req.headers.dpop)
-    if (scheme !== 'Bearer' && scheme !== 'DPoP') throw new Unauthorized('Bearer', 'invalid_request', 'unsupported authorization scheme')
-
-    let payload
-    try {
-      ;({ payload } = await jwtVerify(token, jwks, { issuer, audience, typ: 'at+jwt', algorithms: ACCESS_TOKEN_ALGS, requiredClaims: ['exp', 'iat', 'sub'] }))
-    } catch (err) {
-      // which token was refused, and when it expired (ids and times only, never the token)
-      try {
-        const claims = decodeJwt(token)
-        record.jti = claims.jti ?? null
-        record.exp = claims.exp ?? null
-      } catch {
-        // not a JWT at all
-      }
-      throw new Unauthorized(scheme, 'invalid_token', describe(err))
-    }
-    record.sub = payload.sub
-    record.jti = payload.jti ?? null
-    record.exp = payload.exp ?? null
-    const jkt = payload.cnf?.jkt
-    if (scheme === 'Bearer') {
-      if (jkt) throw new Unauthorized('Bearer', 'invalid_token', 'DPoP-bound access token presented as a Bearer token')
-      return { claims: payload, scheme }
-    }
-    if (!jkt) throw new Unauthorized('DPoP', 'invalid_token', 'access token is not DPoP-bound')
-    const proof = await verifyDpopProof(req, path, token, record)
-    if (proof.thumbprint !== jkt) throw new Unauthorized('DPoP', 'invalid_token', 'DPoP proof key does not match the token binding (cnf.jkt)')
-    return { claims: payload, scheme }
-  }
+  const stats = createApiStats()
+  const faults = createApiFaults()
+  const verifyDpopProof = createDpopVerifier({ origin, dpopState, nonces })
+  const authenticate = createAuthenticator({ issuer, audience, jwks, verifyDpopProof })
 
   server.on('request', (req, res) => {
     handle(req, res).catch((err) => {
@@ -324,13 +168,13 @@ export async function startApi(options = {}) {
         : { realm: REALM }
       if (err.scheme === 'DPoP') params.algs = 'ES256 EdDSA'
       headers['WWW-Authenticate'] = challenge(err.scheme, params)
-      if (err.extra.nonce || (dpopState.requireNonce && err.scheme === 'DPoP')) headers['DPoP-Nonce'] = nonce
+      if (err.extra.nonce || (dpopState.requireNonce && err.scheme === 'DPoP')) headers['DPoP-Nonce'] = nonces.current
       finish(401, { error: key, error_description: err.description }, headers)
       return
     }
     stats.schemes.push(record.scheme)
 
-    const extra = auth.scheme === 'DPoP' && dpopState.requireNonce ? { 'DPoP-Nonce': nonce } : {}
+    const extra = auth.scheme === 'DPoP' && dpopState.requireNonce ? { 'DPoP-Nonce': nonces.current } : {}
     if (url.pathname === '/api/me' && req.method === 'GET') {
       finish(200, auth.claims, extra)
       return
@@ -383,70 +227,10 @@ export async function startApi(options = {}) {
     faults,
     /** Issues a new DPoP nonce (the previous one stays valid for one more rotation). */
     rotateDpopNonce() {
-      previousNonce = nonce
-      nonce = randomBytes(16).toString('base64url')
-      return nonce
+      return nonces.rotate()
     },
     get dpopNonce() {
-      return nonce
-    },
-    async close() {
-      await stopServer(server)
-    },
-  }
-}
-
-/**
- * A foreign-origin server that must never see a token. Permissive CORS (it even allows the
- * Authorization header, so a leaking client would actually send it), records every request.
- */
-export async function startEchoServer({ port = 0 } = {}) {
-  const requests = []
-  const server = http.createServer(async (req, res) => {
-    const body = req.method === 'GET' || req.method === 'HEAD' ? '' : await readBody(req).catch(() => '')
-    const url = new URL(req.url, 'http://127.0.0.1')
-    const record = {
-      at: Date.now(),
-      method: req.method,
-      path: url.pathname,
-      search: url.search,
-      headers: { ...req.headers },
-      preflight: req.method === 'OPTIONS',
-    }
-    requests.push(record)
-    const headers = {
-      'Access-Control-Allow-Origin': '*',
-      'Access-Control-Expose-Headers': '*',
-      'Cache-Control': 'no-store',
-    }
-    if (req.method === 'OPTIONS') {
-      // `Access-Control-Allow-Headers: *` does not cover Authorization, so reflect the request
-      headers['Access-Control-Allow-Headers'] = req.headers['access-control-request-headers'] ?? '*'
-      headers['Access-Control-Allow-Methods'] = req.headers['access-control-request-method'] ?? '*'
-      res.writeHead(204, headers)
-      res.end()
-      return
-    }
-    const headerNames = Object.keys(req.headers)
-    sendJson(res, 200, { method: req.method, path: url.pathname, headerNames, bodyLength: body.length }, headers)
-  })
-  const actualPort = await listen(server, port)
-  const origin = `http://127.0.0.1:${actualPort}`
-  return {
-    url: origin,
-    origin,
-    port: actualPort,
-    requests,
-    /** requests (incl. preflights) that carried or announced an Authorization or DPoP header */
-    leaks() {
-      return requests.filter((r) => {
-        if (r.headers.authorization !== undefined || r.headers.dpop !== undefined) return true
-        const announced = String(r.headers['access-control-request-headers'] ?? '').toLowerCase().split(',').map((s) => s.trim())
-        return announced.includes('authorization') || announced.includes('dpop')
-      }).map((r) => ({ method: r.method, path: r.path, preflight: r.preflight, headerNames: Object.keys(r.headers) }))
-    },
-    reset() {
-      requests.length = 0
+      return nonces.current
     },
     async close() {
       await stopServer(server)
