@@ -10,7 +10,7 @@
 //
 //   node test/package/fresh-app.mjs [--keep]     --keep: leave the temporary folder for a look
 import { execFile, execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
@@ -103,7 +103,13 @@ try {
   // 3. The fresh app.
   if (!check('app: npm install (the tarball, react, vite, typescript, oidc-provider …)', install.ok && existsSync(path.join(app, 'node_modules', 'oauth-spa', 'package.json')), install.ok ? '' : tail(install.out))) throw new Error('stop')
   check('app: no install-script warning', !/install-scripts|rollup: not found|browser-tabs-lock/i.test(install.out), tail(install.out, 5))
-  check('app: one React (the SDK brings none of its own)', !existsSync(path.join(app, 'node_modules', 'oauth-spa', 'node_modules')), '')
+  // Two ways to a second React: installed under the SDK (a dependency instead of a peer), or
+  // bundled into dist/ (react not external). React's element-type symbols are in every copy of
+  // React and in no code of the SDK's own.
+  const sdkDist = path.join(app, 'node_modules', 'oauth-spa', 'dist')
+  const bundledReact = readdirSync(sdkDist).filter((f) => f.endsWith('.js') && /Symbol\.for\(["'`]react\./.test(readFileSync(path.join(sdkDist, f), 'utf8')))
+  const nestedModules = existsSync(path.join(app, 'node_modules', 'oauth-spa', 'node_modules'))
+  check('app: one React (the SDK brings none of its own)', !nestedModules && bundledReact.length === 0, [nestedModules ? 'oauth-spa/node_modules exists' : '', bundledReact.length ? `a copy of React bundled in dist/${bundledReact.join(', dist/')}` : ''].filter(Boolean).join('; '))
   console.log(`  (${elapsed()})`)
 
   // 4. The dev provider from the installed tarball, for an app served on a port chosen now.
