@@ -5,7 +5,7 @@
 // with real request bodies. Test names start with the SECURITY-CHECKLIST item they cover.
 //
 // The provider's token endpoint is made to misbehave by `servers.provider.faults` (a switch in
-// front of oidc-provider, dev-provider/provider.mjs); the API refuses tokens on demand through
+// front of oidc-provider, dev-provider/provider-faults.mjs); the API refuses tokens on demand through
 // `servers.api.faults`. Grants are counted at the provider, never in the SDK.
 import { expect, test } from './fixtures.mjs'
 import {
