@@ -264,9 +264,12 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
     getSnapshot: () => snapshot.get(),
     subscribe: (listener) => snapshot.subscribe(listener),
     on: (event, listener) => emitter.on(event, listener),
-    async logout(opts) {
+    async logout(options) {
+      // Bad options never stop a logout (the user asked to sign out): reported, and ignored.
+      let opts = options
       if (opts !== undefined && (typeof opts !== 'object' || opts === null)) {
-        throw new OAuthError('configuration_error', 'logout: options must be an object')
+        report(new OAuthError('configuration_error', 'logout: options must be an object ({ returnTo?, localOnly? }); they were ignored'))
+        opts = undefined
       }
       let navigated = false
       leaving = opts?.localOnly !== true || opts.returnTo !== undefined

@@ -96,6 +96,7 @@ export interface LogoutDeps {
 
 function landing(config: Config, returnTo: string | undefined): string | undefined {
   if (returnTo === undefined) return config.postLogoutRedirectUri
+  if (typeof returnTo !== 'string') throw new OAuthError('configuration_error', 'logout: "returnTo" must be a string (a path or URL on the app\'s origin)')
   const origin = currentOrigin()
   let url: URL
   try {
@@ -113,7 +114,7 @@ function landing(config: Config, returnTo: string | undefined): string | undefin
 /**
  * After the local sign-out (`signedOut`: the session's {@link Session.signOut}, which the client
  * starts before this code loads), revokes the refresh token and leaves for the provider's
- * end-session endpoint unless `localOnly`. `options` has been checked to be an object or undefined.
+ * end-session endpoint unless `localOnly`. `options` is an object or undefined (the client drops others).
  */
 export async function logout(deps: LogoutDeps, options: LogoutOptions = {}, signedOut: ReturnType<Session['signOut']>): Promise<void> {
   // A refused returnTo never stops the logout: it falls back and is reported, as login() does.

@@ -114,10 +114,13 @@ export function createSession(deps: SessionDeps): Session {
   )
 
   const generation = runner.generation
+  /** Set once the stored session has been read (`ready` settled). */
+  let loaded = false
   const ready = store.loadSession().then(
     (s) => void (runner.generation === generation && runner.send(s ? 'found' : 'notFound')),
     (e: unknown) => void runner.send('loadFailed', { error: readError(e) }),
   )
+  void ready.then(() => (loaded = true))
   syncTabs(deps.channel, store, runner)
 
   /** The session, when this page has one (after wiping what an ended one left, or adopting another tab's). */
@@ -203,9 +206,10 @@ export function createSession(deps: SessionDeps): Session {
     },
 
     signOut() {
+      const wasLoaded = loaded
       // Synchronously known as running: a login() called right after logout() waits for the wipe.
       const work = ready.then(() => {
-        runner.send('logoutHere')
+        if (!wasLoaded) runner.send('logoutHere')
         // Under the refresh lock: a refresh running in another tab finishes before the wipe.
         return lock(lockName, async () => {
           // Best effort: a store that cannot be read or wiped must not keep the user signed in here.
@@ -221,6 +225,10 @@ export function createSession(deps: SessionDeps): Session {
       })
       const done = () => undefined
       signingOut = work.then(done, done)
+      // The session ends now, in this task, once it has been read: a getAccessToken() or an
+      // auth.fetch() right after logout() gets no token, and the snapshot says unauthenticated.
+      // (After `signingOut` is set: a listener that calls login() on that news waits for the wipe.)
+      if (wasLoaded) runner.send('logoutHere')
       return work
     },
 

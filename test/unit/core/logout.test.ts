@@ -2,7 +2,7 @@ import 'fake-indexeddb/auto'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createOAuthClient } from '../../../src/index.js'
 import type { OAuthClient, OAuthError } from '../../../src/index.js'
-import { APP, callbackUrl, clientOptions, installScriptedProvider, ISSUER, json, signIn, type ScriptedProvider } from '../helpers/scripted-provider.js'
+import { API, APP, callbackUrl, clientOptions, installScriptedProvider, ISSUER, json, signIn, type ScriptedProvider } from '../helpers/scripted-provider.js'
 import { dumpNamespace } from '../helpers/idb.js'
 
 let p: ScriptedProvider
@@ -96,6 +96,52 @@ describe('logout', () => {
     expect(auth.getSnapshot().status).toBe('unauthenticated')
     expect(p.navigations.join(' ')).not.toMatch(/evil/)
     expect(p.navigations.at(-1)).toBe(`${APP}/`)
+  })
+
+  it('bad options never stop a logout: ignored and reported; a returnTo that is not a string falls back (never a path like /null)', async () => {
+    const errors: OAuthError[] = []
+    auth.on('error', ({ error }) => errors.push(error))
+    await auth.logout(42 as never)
+    expect(errors.map((e) => e.code)).toEqual(['configuration_error'])
+    expect(auth.getSnapshot().status).toBe('unauthenticated')
+    expect(await dumpNamespace(p.clientId, ALL)).toEqual({})
+    expect(new URL(p.navigations.at(-1)!).pathname).toBe('/logout')
+    for (const returnTo of [null, 42, {}]) {
+      // A new page (this one left for the end-session page), signed in again.
+      auth = createOAuthClient(clientOptions(p, { clientId: p.clientId }))
+      auth.on('error', ({ error }) => errors.push(error))
+      await signIn(auth, p)
+      errors.length = 0
+      await auth.logout({ returnTo: returnTo as never, localOnly: true })
+      expect(errors.map((e) => e.code)).toEqual(['configuration_error'])
+      expect(auth.getSnapshot().status).toBe('unauthenticated')
+      expect(p.navigations.join(' ')).not.toMatch(/\/null|\/42|object/)
+    }
+  })
+
+  it('in the same task as logout() the session is over: the snapshot says unauthenticated and getAccessToken() / auth.fetch() hand out no token', async () => {
+    // A new page (the logout code not loaded yet), signed in from the store.
+    auth = createOAuthClient(clientOptions(p, { clientId: p.clientId }))
+    await vi.waitFor(() => expect(auth.getSnapshot().status).toBe('authenticated'))
+    const sent: string[] = []
+    const stub = fetch
+    vi.stubGlobal('fetch', (input: RequestInfo | URL, init?: RequestInit) => {
+      const h = new Headers(input instanceof Request ? input.headers : init?.headers)
+      if (h.has('authorization')) sent.push(h.get('authorization')!)
+      return stub(input, init)
+    })
+    try {
+      const out = auth.logout({ localOnly: true })
+      expect(auth.getSnapshot().status).toBe('unauthenticated')
+      const token = auth.getAccessToken().catch((e: OAuthError) => e.code)
+      const fetched = auth.fetch(`${API}/me`).catch((e: OAuthError) => e.code)
+      await out
+      expect(await token).toBe('login_required')
+      expect(await fetched).toBe('login_required')
+      expect(sent).toEqual([])
+    } finally {
+      vi.unstubAllGlobals()
+    }
   })
 
   it('a refresh failing after logout writes nothing back (no token survives)', async () => {
