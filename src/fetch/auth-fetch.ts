@@ -73,6 +73,12 @@ export function createAuthFetch(deps: AuthFetchDeps): AuthFetch {
     if (!/^https?:/i.test(href.trim()) && /^[a-z][a-z0-9+.-]*:/i.test(href.trim())) {
       throw new OAuthError('configuration_error', `auth.fetch: only http(s) URLs are supported, not ${JSON.stringify(href.trim().split(':')[0] + ':')}`)
     }
+    // Checked here, not left to the engine: WebKit's Request accepts any `signal` (Chromium's and
+    // Firefox's throw), and a bad one would fail later as a bare TypeError.
+    const given = init?.signal
+    if (given != null && (typeof (given as Partial<AbortSignal>).addEventListener !== 'function' || typeof (given as Partial<AbortSignal>).aborted !== 'boolean')) {
+      throw new OAuthError('configuration_error', 'auth.fetch: "signal" must be an AbortSignal')
+    }
     let request: Request
     try {
       request = new Request(input, init)

@@ -142,6 +142,15 @@ describe('auth.fetch', () => {
     await expect(auth.fetch('http://[::1', {})).rejects.toMatchObject({ code: 'configuration_error' })
   })
 
+  it('a signal that is not an AbortSignal is refused by the SDK itself (WebKit\'s Request accepts one), and nothing is sent', async () => {
+    for (const signal of [42, {}, 'x', { aborted: false }]) {
+      await expect(auth.fetch(`${API}/me`, { signal: signal as never })).rejects.toMatchObject({ name: 'OAuthError', code: 'configuration_error' })
+    }
+    expect(apiCalls()).toHaveLength(0)
+    // null means no signal, as for fetch.
+    await expect(auth.fetch(`${API}/me`, { signal: null })).resolves.toMatchObject({ status: 200 })
+  })
+
   it('checklist 45: the caller\'s AbortSignal aborts the API request with an AbortError', async () => {
     p.api = () => new Promise<Response>(() => {})
     const controller = new AbortController()
