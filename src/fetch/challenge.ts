@@ -8,6 +8,10 @@
  * @module
  */
 
+import { once } from '../lazy.js'
+
+const loadParser = once(() => import('../provider/protocol.js'))
+
 /** What an API asked for in its `WWW-Authenticate` header. */
 export interface Challenge {
   /** The auth-scheme, lowercased: `'bearer'`, `'dpop'`, … */
@@ -29,7 +33,8 @@ export interface Challenge {
 /**
  * Reads what an API asked for in a response's `WWW-Authenticate` header: resolves with `undefined`
  * when it has none (or one that does not parse). The response's body is not read. Asynchronous,
- * as oauth4webapi's parsing is.
+ * as oauth4webapi's parsing is; rejects with `network_error` when the parser (loaded on first
+ * need) cannot be loaded.
  *
  * @example
  * ```ts
@@ -44,7 +49,7 @@ export async function readChallenge(response: Response): Promise<Challenge | und
   const headers = (response as Partial<Response> | null | undefined)?.headers
   const header = typeof headers?.get === 'function' ? headers.get('www-authenticate') : null
   if (header === null) return undefined
-  // The parser comes with oauth4webapi, loaded on first need.
-  const { parseChallenges, pickChallenge } = await import('../provider/protocol.js')
+  // The parser comes with oauth4webapi, loaded on first need (network_error when it cannot be).
+  const { parseChallenges, pickChallenge } = await loadParser()
   return pickChallenge(await parseChallenges(header))
 }

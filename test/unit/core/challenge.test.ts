@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { readChallenge } from '../../../src/fetch/challenge.js'
 import { createStepUp, stepUpLogin } from '../../../src/fetch/step-up.js'
 import type { LoginOptions } from '../../../src/types.js'
@@ -124,6 +124,27 @@ describe('auth.fetch step-up when the popup is blocked', () => {
       expect(sent).toEqual(['Bearer at-1'])
     } finally {
       globalThis.fetch = original
+    }
+  })
+})
+
+describe('readChallenge when the parser cannot be loaded', () => {
+  it('rejects with network_error (never the browser\'s bare TypeError), and loads it on the next call', async () => {
+    vi.resetModules()
+    let fail = true
+    vi.doMock('../../../src/provider/protocol.js', async (original) => {
+      if (fail) throw new TypeError('error loading dynamically imported module')
+      return original()
+    })
+    try {
+      const { readChallenge: read } = await import('../../../src/fetch/challenge.js')
+      const r = () => answer('Bearer error="insufficient_scope", scope="w"', 403)
+      await expect(read(r())).rejects.toMatchObject({ name: 'OAuthError', code: 'network_error' })
+      fail = false
+      await expect(read(r())).resolves.toMatchObject({ error: 'insufficient_scope', scope: 'w' })
+    } finally {
+      vi.doUnmock('../../../src/provider/protocol.js')
+      vi.resetModules()
     }
   })
 })
