@@ -75,7 +75,7 @@ export function openStorage(
    */
   let created: Promise<void> | undefined
   /** Opens the database; a reopen (`retries`) tries again while the browser is still clearing it. */
-  const open = (retries = 0, onCreate: () => void = () => {}): Promise<Backend> =>
+  const open = (retries: number, onCreate: () => void): Promise<Backend> =>
     withTimeout(
       openDatabase(() => {
         current = start(3)
