@@ -240,6 +240,7 @@ export async function runPeerBench({ log = console.log, quick = false } = {}) {
   const executablePath = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
   // BENCH_PAGES (as in phases.mjs): another copy of pages/, e.g. with an adapter per build of the
   // SDK (BENCH_SDKS=oauth-spa,oauth-spa-base,…) to compare two builds side by side, interleaved.
+  // Its oauth-spa pages load the standalone build (the app bundle is made for pages/ only).
   const stack = await startPeerStack(process.env.BENCH_PAGES ? { root: path.resolve(process.env.BENCH_PAGES) } : {})
   const browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS })
   const chromiumVersion = browser.version()
@@ -299,5 +300,5 @@ export async function runPeerBench({ log = console.log, quick = false } = {}) {
       pageErrors: ps.flatMap((p) => p.pageErrors),
     }
   }
-  return { plan, chromium: chromiumVersion, oauthSpaBuild: OAUTH_SPA_BUILD, skewMs: EXPIRY_JUMP_MS, accessTokenTTL: ACCESS_TOKEN_TTL, summary, raw: passes }
+  return { plan, chromium: chromiumVersion, oauthSpaBuild: process.env.BENCH_PAGES ? 'standalone' : OAUTH_SPA_BUILD, skewMs: EXPIRY_JUMP_MS, accessTokenTTL: ACCESS_TOKEN_TTL, summary, raw: passes }
 }
