@@ -268,20 +268,22 @@ function peersSection(pr, loadNote) {
   }
   const hot = (x) => `${num(x.hot.bestRatio, 1)}× (${num(x.hot.bestNsPerCall.getAccessToken, 0)} ns; median round ${num(x.hot.ratioVsMapGet.median, 0)}×)`
   const list = (a) => a.join(', ')
+  // One empty ratio cell per peer (BENCH_SDKS may name more than two, e.g. a second build of oauth-spa).
+  const blank = peers.map(() => '')
   const rows = [
     [`hot path: \`await getAccessToken()\` with a valid token ÷ \`await Promise.resolve(map.get())\`, best of ${pr.plan.hot.rounds * pr.plan.reps} rounds of ${num(pr.plan.hot.n)} calls (Map: ${num(pr.plan.hot.n * pr.plan.hot.mapGetMultiplier)}) (ns per call)`, ...SDKS.map((x) => hot(s[x])), ...peers.map((p) => `${num(s[p].hot.bestRatio / s['oauth-spa'].hot.bestRatio, 2)}×`)],
     ['cold start, signed out: page fetch → SDK ready, ms median (p25–p75)', ...SDKS.map((x) => ms(s[x].coldMs)), ...peers.map((p) => ratioCell('coldMs', p))],
     ['callback → user (code grant done, token and user in hand), ms', ...SDKS.map((x) => ms(s[x].callbackMs)), ...peers.map((p) => ratioCell('callbackMs', p))],
     ['reload → authenticated (access token in hand), ms', ...SDKS.map((x) => ms(s[x].reloadMs)), ...peers.map((p) => ratioCell('reloadMs', p))],
-    [`burst: ${pr.plan.burst} concurrent calls after expiry, 1 tab: refresh grants per rep`, ...SDKS.map((x) => list(s[x].burst.refreshGrantsPerRep)), '', ''],
-    ['burst: calls that failed per rep (invalid_grant at the provider)', ...SDKS.map((x) => `${list(s[x].burst.failedCallsPerRep)} (${list(s[x].burst.invalidGrantPerRep)})`), '', ''],
-    ['burst: sessions lost (no working token after the next expiry)', ...SDKS.map((x) => `${s[x].burst.sessionsLost} of ${pr.plan.reps}`), '', ''],
-    [`${pr.plan.tabs} tabs after expiry, one call each at the same instant: sessions lost (at the next expiry)`, ...SDKS.map((x) => `${s[x].tabs.sessionsLost} of ${pr.plan.reps}`), '', ''],
-    [`${pr.plan.tabs} tabs: refresh grants per rep (invalid_grant)`, ...SDKS.map((x) => `${list(s[x].tabs.refreshGrantsPerRep)} (${list(s[x].tabs.invalidGrantPerRep)})`), '', ''],
+    [`burst: ${pr.plan.burst} concurrent calls after expiry, 1 tab: refresh grants per rep`, ...SDKS.map((x) => list(s[x].burst.refreshGrantsPerRep)), ...blank],
+    ['burst: calls that failed per rep (invalid_grant at the provider)', ...SDKS.map((x) => `${list(s[x].burst.failedCallsPerRep)} (${list(s[x].burst.invalidGrantPerRep)})`), ...blank],
+    ['burst: sessions lost (no working token after the next expiry)', ...SDKS.map((x) => `${s[x].burst.sessionsLost} of ${pr.plan.reps}`), ...blank],
+    [`${pr.plan.tabs} tabs after expiry, one call each at the same instant: sessions lost (at the next expiry)`, ...SDKS.map((x) => `${s[x].tabs.sessionsLost} of ${pr.plan.reps}`), ...blank],
+    [`${pr.plan.tabs} tabs: refresh grants per rep (invalid_grant)`, ...SDKS.map((x) => `${list(s[x].tabs.refreshGrantsPerRep)} (${list(s[x].tabs.invalidGrantPerRep)})`), ...blank],
   ]
-  say(mdTable(['Figure', ...SDKS, ...peers.map((p) => `${p} ÷ oauth-spa`)], rows, ['l', 'r', 'r', 'r', 'r', 'r']))
+  say(mdTable(['Figure', ...SDKS, ...peers.map((p) => `${p} ÷ oauth-spa`)], rows, ['l', ...SDKS.map(() => 'r'), ...peers.map(() => 'r')]))
   say()
-  say('Ratios > 1: the peer is slower (for the hot path: its call costs more awaited Map lookups; the best round per variant is the figure, because on this loaded machine a long round is descheduled more often than a short one and a median would be biased against the slower variant; the median per-round ratio is shown beside it). Timings are medians over the repetitions (reloads: over all reloads), p25–p75 in brackets; "noisy" where the two p25–p75 ranges overlap, so the order of the two is not established by this run. Sessions lost: after the race, the clock moves past the expiry once more and the tab (each tab in turn) cannot get an access token the API accepts.')
+  say(`Ratios > 1: the peer is slower (for the hot path: its call costs more awaited Map lookups; the best round per variant is the figure, because on this loaded machine a long round is descheduled more often than a short one and a median would be biased against the slower variant; the median per-round ratio is shown beside it). Timings are medians over the repetitions (cold starts: over ${pr.plan.colds ?? 1} fresh contexts per repetition; reloads: over all reloads), p25–p75 in brackets; "noisy" where the two p25–p75 ranges overlap, so the order of the two is not established by this run. Sessions lost: after the race, the clock moves past the expiry once more and the tab (each tab in turn) cannot get an access token the API accepts.`)
   const errs = SDKS.filter((x) => s[x].pageErrors.length)
   if (errs.length) say(`Page errors: ${errs.map((x) => `${x}: ${[...new Set(s[x].pageErrors)].slice(0, 3).join(' | ')}`).join('; ')}.`)
   say()

@@ -54,12 +54,13 @@ export const CLOCK_SKEW_INIT = `(() => {
 
 export function peerPlan(quick) {
   return quick
-    ? { reps: 1, reloads: 2, hot: { n: 2_000, rounds: 4, mapGetMultiplier: 5 }, burst: 100, tabs: 3 }
+    ? { reps: 1, colds: 1, reloads: 2, hot: { n: 2_000, rounds: 4, mapGetMultiplier: 5 }, burst: 100, tabs: 3 }
     : // hot: many short rounds, and the best round per variant: on a machine this loaded a long round
       // is more often descheduled than a short one, which biases a median against the slower variant.
       // Rounds stay ≥ 1 ms: performance.now() is coarsened to 0.1 ms in a page that is not cross-origin
       // isolated, so the awaited Map.get runs 5× as many calls.
-      { reps: 3, reloads: 3, hot: { n: 10_000, rounds: 10, mapGetMultiplier: 5 }, burst: 100, tabs: 3 }
+      // colds: cold starts per repetition, each in a fresh context (one per repetition left the median to 3 samples).
+      { reps: 3, colds: 3, reloads: 3, hot: { n: 10_000, rounds: 10, mapGetMultiplier: 5 }, burst: 100, tabs: 3 }
 }
 
 /**
@@ -153,8 +154,22 @@ async function onePass(browser, stack, sdk, plan) {
     return page
   }
   const url = `${stack.app.origin}/peers/${sdk}.html`
-  const out = { sdk }
+  const out = { sdk, colds: [] }
   try {
+    for (let i = 1; i < plan.colds; i++) {
+      const fresh = await browser.newContext()
+      try {
+        await fresh.addInitScript(CLOCK_SKEW_INIT)
+        const p = await fresh.newPage()
+        p.on('pageerror', (e) => errors.push(e.message))
+        await p.goto(url)
+        const t = await readyTiming(p)
+        if (t.status !== 'unauthenticated') throw new Error(`${sdk}: a fresh profile should start signed out, got ${t.status}`)
+        out.colds.push(t)
+      } finally {
+        await fresh.close()
+      }
+    }
     const page = await open()
     await page.goto(url)
     out.cold = await readyTiming(page)
@@ -223,7 +238,10 @@ async function onePass(browser, stack, sdk, plan) {
 export async function runPeerBench({ log = console.log, quick = false } = {}) {
   const plan = peerPlan(quick)
   const executablePath = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
-  const stack = await startPeerStack()
+  // BENCH_PAGES (as in phases.mjs): another copy of pages/, e.g. with an adapter per build of the
+  // SDK (BENCH_SDKS=oauth-spa,oauth-spa-base,…) to compare two builds side by side, interleaved.
+  // Its oauth-spa pages load the standalone build (the app bundle is made for pages/ only).
+  const stack = await startPeerStack(process.env.BENCH_PAGES ? { root: path.resolve(process.env.BENCH_PAGES) } : {})
   const browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS })
   const chromiumVersion = browser.version()
   const passes = Object.fromEntries(SDKS.map((s) => [s, []]))
@@ -257,7 +275,7 @@ export async function runPeerBench({ log = console.log, quick = false } = {}) {
         nsPerCall: stat(ps.flatMap((p) => p.hot.nsPerCall.getAccessToken)),
         sameToken: ps.every((p) => p.hot.sameToken),
       },
-      coldMs: stat(ps.map((p) => p.cold.ms)),
+      coldMs: stat(ps.flatMap((p) => [p.cold, ...p.colds].map((c) => c.ms))),
       callbackMs: stat(ps.map((p) => p.callback.ms)),
       reloadMs: stat(ps.flatMap((p) => p.reloads.map((x) => x.ms))),
       reloadAuthenticated: ps.every((p) => p.reloads.every((x) => x.status === 'authenticated')),
@@ -282,5 +300,5 @@ export async function runPeerBench({ log = console.log, quick = false } = {}) {
       pageErrors: ps.flatMap((p) => p.pageErrors),
     }
   }
-  return { plan, chromium: chromiumVersion, oauthSpaBuild: OAUTH_SPA_BUILD, skewMs: EXPIRY_JUMP_MS, accessTokenTTL: ACCESS_TOKEN_TTL, summary, raw: passes }
+  return { plan, chromium: chromiumVersion, oauthSpaBuild: process.env.BENCH_PAGES ? 'standalone' : OAUTH_SPA_BUILD, skewMs: EXPIRY_JUMP_MS, accessTokenTTL: ACCESS_TOKEN_TTL, summary, raw: passes }
 }

@@ -14,10 +14,11 @@ function missingStores(db: IDBDatabase): StoreName[] {
   return STORE_NAMES.filter((name) => !db.objectStoreNames.contains(name))
 }
 
-function openOnce(version?: number): Promise<IDBDatabase> {
+function openOnce(version: number | undefined, onCreate: () => void): Promise<IDBDatabase> {
   return new Promise((resolve, reject) => {
     const request = version === undefined ? indexedDB.open(DB_NAME) : indexedDB.open(DB_NAME, version)
-    request.onupgradeneeded = () => {
+    request.onupgradeneeded = (event) => {
+      if (event.oldVersion === 0) onCreate()
       const db = request.result
       for (const name of missingStores(db)) db.createObjectStore(name)
     }
@@ -32,14 +33,16 @@ function openOnce(version?: number): Promise<IDBDatabase> {
  * opens) and adds missing object stores with a version bump. `onLost` is called when the
  * connection goes away later: the browser closed it (site data cleared), or another tab deletes
  * or upgrades the database (this connection then closes itself so as not to block it).
+ * `onCreate` is called, before the open completes, when there was no database: this open creates
+ * it, so it holds nothing yet (its version change transaction keeps every other tab out until then).
  */
-export async function openDatabase(onLost: () => void = () => {}): Promise<IDBDatabase> {
+export async function openDatabase(onLost: () => void = () => {}, onCreate: () => void = () => {}): Promise<IDBDatabase> {
   if (typeof indexedDB === 'undefined' || indexedDB === null) throw new Error('IndexedDB is not available')
-  let db = await openOnce()
+  let db = await openOnce(undefined, onCreate)
   if (missingStores(db).length > 0) {
     const next = db.version + 1
     db.close()
-    db = await openOnce(next)
+    db = await openOnce(next, onCreate)
   }
   db.onversionchange = () => {
     db.close()
