@@ -6,24 +6,17 @@
 // - readChallenge() when its parser cannot be loaded: network_error (all engines: a bare TypeError).
 // Written once against the driver contract (README.md); `run.mjs` runs it per engine.
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 
 import { snapshot } from '../support/browser-helpers.mjs'
-import { assertMatch, loadEngine, signedIn, sleep, stackRunner, waitForApp, waitForStatus } from './suite-helpers.mjs'
+import { assertMatch, browserPerSuite, loadEngine, signedIn, sleep, waitForApp, waitForStatus } from './suite-helpers.mjs'
 
 const ENGINE = process.env.E2E_ENGINE ?? 'chromium'
 const driver = await loadEngine(ENGINE)
 const TIMEOUT = 120_000
 const PROTOCOL = /^\/dist\/protocol-[\w-]+\.js$/
 
-let browser
-before(async () => {
-  browser = await driver.launch()
-})
-after(async () => {
-  await browser?.close()
-})
-const withStack = stackRunner(() => browser)
+const withStack = browserPerSuite(driver)
 const name = (s) => `${ENGINE}: ${s}`
 
 /** A fresh page of a signed-in app: only the core is loaded (the token is fresh, nothing else needed). */

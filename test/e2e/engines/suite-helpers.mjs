@@ -6,6 +6,7 @@ import assert from 'node:assert/strict'
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import { after, before } from 'node:test'
 
 import { APP_ROOT, startE2EServers } from '../support/servers.mjs'
 import { requireBuild } from '../support/browser-helpers.mjs'
@@ -169,6 +170,21 @@ export function stackRunner(getBrowser) {
       await servers.close()
     }
   }
+}
+
+/**
+ * One browser for a suite file: launched by `driver` before its tests, closed after them. Returns
+ * the suite's `withStack` (see {@link stackRunner}).
+ */
+export function browserPerSuite(driver) {
+  let browser
+  before(async () => {
+    browser = await driver.launch()
+  })
+  after(async () => {
+    await browser?.close()
+  })
+  return stackRunner(() => browser)
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms))

@@ -11,28 +11,20 @@
 // the namespace without its `|` takes the neighbour's access token at A's logout; a range open
 // below takes A's at B's sign-in. (`}` is a valid client_id character, RFC 6749 Appendix A.1.)
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 
 import { decodeJwt } from 'jose'
 
 import { CLIENT_ID } from '../support/servers.mjs'
 import { DB_NAME, call, dumpIndexedDb, snapshot } from '../support/browser-helpers.mjs'
-import { assertMatch, currentToken, loadEngine, signedIn, stackRunner, waitForApp, waitForStatus } from './suite-helpers.mjs'
+import { assertMatch, browserPerSuite, currentToken, loadEngine, signedIn, waitForApp, waitForStatus } from './suite-helpers.mjs'
 
 const ENGINE = process.env.E2E_ENGINE ?? 'chromium'
 const driver = await loadEngine(ENGINE)
 const TIMEOUT = 120_000
 const NEIGHBOUR = `${CLIENT_ID}}`
 
-let browser
-before(async () => {
-  browser = await driver.launch()
-})
-after(async () => {
-  await browser?.close()
-})
-
-const withStack = stackRunner(() => browser)
+const withStack = browserPerSuite(driver)
 const name = (s) => `${ENGINE}: ${s}`
 
 /** Every record of `namespace` in every object store of the SDK's database: its own key, or keys under `namespace|`. */
