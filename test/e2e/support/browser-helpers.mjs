@@ -191,10 +191,15 @@ export function events(page, name) {
 /** The page's window.e2e wrappers: public API calls that return plain data. */
 /**
  * Calls auth.fetch(url) in every page at the same moment (each page spins until a shared start
- * time 400 ms ahead); resolves with `{ started, result }` per page, `started` as that page saw it.
+ * time); resolves with `{ started, result }` per page, `started` as that page saw it. The start
+ * time is far enough ahead for every page to get its call first: at least 400 ms, and five times
+ * the slowest round trip to the pages just measured (a loaded machine delays a page's evaluate by
+ * more than 400 ms: a CI run saw one page start 136 ms late).
  */
-export function callTogether(pages, url) {
-  const startAt = Date.now() + 400
+export async function callTogether(pages, url) {
+  const t = Date.now()
+  await Promise.all(pages.map((p) => p.evaluate(() => 0)))
+  const startAt = Date.now() + Math.max(400, 5 * (Date.now() - t))
   return Promise.all(pages.map((p) => p.evaluate(async ([u, t0]) => {
     while (Date.now() < t0) await new Promise((r) => setTimeout(r, 0))
     const started = Date.now()
