@@ -112,10 +112,8 @@ export function createTransactionStore(backend: Backend, namespace: string): Tra
       return isCurrent<TakenMarker>(marker) && marker.expiresAt > Date.now()
     },
     async purge(now = Date.now()) {
-      const keys = await backend.keys('transactions', `${namespace}|`)
       const stale: string[] = []
-      for (const key of keys) {
-        const value = await backend.get<unknown>('transactions', key)
+      for (const [key, value] of await backend.entries('transactions', `${namespace}|`)) {
         const expiresAt = (value as { expiresAt?: unknown } | undefined)?.expiresAt
         if (!isCurrent(value) || typeof expiresAt !== 'number' || expiresAt <= now) stale.push(key)
       }

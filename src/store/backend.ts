@@ -29,17 +29,10 @@ export interface WriteOp {
   prefix?: true
 }
 
-/** Whether `key` is deleted by `op` (an op with `prefix` covers every key that starts with its `key`). */
-export function deletes(op: WriteOp, key: string): boolean {
-  return op.value === undefined && (op.prefix ? key.startsWith(op.key) : key === op.key)
-}
-
 /** A key-value medium with atomic multi-store batches. */
 export interface Backend {
   readonly kind: 'indexeddb' | 'memory'
   get<T>(store: StoreName, key: string): Promise<T | undefined>
-  /** Keys of `store` that start with `prefix`. */
-  keys(store: StoreName, prefix: string): Promise<string[]>
   /** The records of `store` whose keys start with `prefix`, as `[key, value]` pairs, in one read. */
   entries(store: StoreName, prefix: string): Promise<[string, unknown][]>
   /** Applies every op or none. */

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { get, keys, promisifyRequest, type UseStore } from 'idb-keyval'
+import { get, promisifyRequest, type UseStore } from 'idb-keyval'
 import { STORE_NAMES, type Backend, type StoreName } from './backend.js'
 
 /** Name of the IndexedDB database. */
@@ -68,10 +68,6 @@ export function createIndexedDbBackend(dbp: Promise<IDBDatabase>): Backend {
   return {
     kind: 'indexeddb',
     get: <T>(store: StoreName, key: string) => get<T>(key, use(store)),
-    async keys(store, prefix) {
-      const all = await keys<IDBValidKey>(use(store))
-      return all.filter((k): k is string => typeof k === 'string' && k.startsWith(prefix))
-    },
     entries: (store, prefix) =>
       use(store)('readonly', (os) => {
         const range = prefixRange(prefix)

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { deletes, type Backend, type StoreName, type WriteOp } from './backend.js'
+import type { Backend, StoreName, WriteOp } from './backend.js'
 
 /**
  * A backend on `Map`s. `transactions` may be given a separate backend (sessionStorage) so that a
@@ -24,11 +24,6 @@ export function createMemoryBackend(transactions?: Backend): Backend {
       const d = delegate(store)
       return d ? d.get<T>(store, key) : (map(store).get(key) as T | undefined)
     },
-    async keys(store, prefix) {
-      const d = delegate(store)
-      if (d) return d.keys(store, prefix)
-      return [...map(store).keys()].filter((k) => k.startsWith(prefix))
-    },
     async entries(store, prefix) {
       const d = delegate(store)
       if (d) return d.entries(store, prefix)
@@ -39,7 +34,7 @@ export function createMemoryBackend(transactions?: Backend): Backend {
       if (delegated.length > 0) await transactions!.write(delegated)
       for (const op of ops) {
         if (delegate(op.store)) continue
-        if (op.prefix) for (const key of [...map(op.store).keys()]) deletes(op, key) && map(op.store).delete(key)
+        if (op.prefix) for (const key of [...map(op.store).keys()]) key.startsWith(op.key) && map(op.store).delete(key)
         else if (op.value === undefined) map(op.store).delete(op.key)
         else map(op.store).set(op.key, op.value)
       }
@@ -92,7 +87,6 @@ export function createSessionStorageBackend(): Backend | undefined {
     async get<T>(_store: StoreName, key: string) {
       return read<T>(key)
     },
-    keys: async (_store, keyPrefix) => keysOf(keyPrefix),
     entries: async (_store, keyPrefix) => keysOf(keyPrefix).map((k): [string, unknown] => [k, read(k)]),
     async write(ops) {
       for (const op of ops) {

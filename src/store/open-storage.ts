@@ -39,8 +39,8 @@ async function rescue(from: Backend, namespace: string): Promise<Backend> {
   const ops: WriteOp[] = []
   for (const store of STORE_NAMES) {
     try {
-      for (const key of await from.keys(store, namespace)) {
-        if (key === namespace || key.startsWith(`${namespace}|`)) ops.push({ store, key, value: await from.get(store, key) })
+      for (const [key, value] of await from.entries(store, namespace)) {
+        if (key === namespace || key.startsWith(`${namespace}|`)) ops.push({ store, key, value })
       }
     } catch {
       // unreadable as well: start that store empty
@@ -121,7 +121,6 @@ export function openStorage(
       return kind
     },
     get: <T>(store: StoreName, key: string) => read<T | undefined>(store, (b) => b.get<T>(store, key), undefined),
-    keys: (store, p) => read(store, (b) => b.keys(store, p), []),
     entries: (store, p) => read(store, (b) => b.entries(store, p), []),
     take: <T>(store: StoreName, key: string, leave?: { key: string; value: unknown }) => run((b) => b.take<T>(store, key, leave)),
     async write(ops) {

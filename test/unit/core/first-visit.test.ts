@@ -56,10 +56,10 @@ describe('first visit: no database yet', () => {
     await Promise.all([
       backend.get('id_tokens', NS).then((v) => log.push(`get ${String(v)}`)),
       backend.entries('access_tokens', `${NS}|`).then((v) => log.push(`entries ${v.length}`)),
-      backend.keys('refresh_tokens', NS).then((v) => log.push(`keys ${v.length}`)),
+      backend.entries('refresh_tokens', NS).then((v) => log.push(`refresh entries ${v.length}`)),
     ])
     await vi.waitFor(() => expect(log).toContain('opened'))
-    expect(log.slice(0, 3).sort()).toEqual(['entries 0', 'get undefined', 'keys 0'])
+    expect(log.slice(0, 3).sort()).toEqual(['entries 0', 'get undefined', 'refresh entries 0'])
     expect(log.slice(3)).toEqual(['opened'])
     expect(backend.kind).toBe('indexeddb')
     expect(onFallback).not.toHaveBeenCalled()
