@@ -117,10 +117,15 @@ export function createSession(deps: SessionDeps): Session {
   /** Set once the stored session has been read (`ready` settled). */
   let loaded = false
   const ready = store.loadSession().then(
-    (s) => void (runner.generation === generation && runner.send(s ? 'found' : 'notFound')),
-    (e: unknown) => void runner.send('loadFailed', { error: readError(e) }),
+    (s) => {
+      loaded = true
+      if (runner.generation === generation) runner.send(s ? 'found' : 'notFound')
+    },
+    (e: unknown) => {
+      loaded = true
+      runner.send('loadFailed', { error: readError(e) })
+    },
   )
-  void ready.then(() => (loaded = true))
   syncTabs(deps.channel, store, runner)
 
   /** The session, when this page has one (after wiping what an ended one left, or adopting another tab's). */
