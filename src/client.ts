@@ -71,7 +71,7 @@ export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
   const detector = createCallbackDetector(config, (state) => flows().then((f) => f.hasTransaction(state)))
   // Registered now, not when the callback code loads: clients of different issuers that share a
   // redirect URI must know of each other before any callback is handled (RFC 9700 §4.4).
-  const redirectIssuers = registerRedirectIssuer(new URL(config.redirectUri), new URL(config.issuer).href)
+  const redirectIssuers = registerRedirectIssuer(config)
   const report = (error: OAuthError) => emitter.emit('error', { error })
 
   // The parts loaded on first need: the protocol code (oauth4webapi: discovery, grants, DPoP,

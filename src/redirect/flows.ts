@@ -19,6 +19,7 @@ import { createCallbackHandler } from './callback.js'
 import type { CallbackDetector } from './detect.js'
 import { completeLogoutReturn, logout } from './logout.js'
 import { guardMixUp } from './mix-up.js'
+import type { RedirectIssuers } from './redirect-issuers.js'
 import { runPopup } from './popup.js'
 import type { OpenedPopup } from './popup-window.js'
 import { createRelay } from './relay.js'
@@ -35,8 +36,8 @@ export interface FlowsDeps {
   store: TokenStore
   dpopKeys: DpopKeys
   detector: CallbackDetector
-  /** The issuers of the page's clients on this redirect URI (for the mix-up check). */
-  redirectIssuers: ReadonlySet<string>
+  /** This client's registration on its redirect URI (for the mix-up check). */
+  redirectIssuers: RedirectIssuers
   report(error: OAuthError): void
   navigate(url: string): void
 }
@@ -65,7 +66,7 @@ export function createFlows(deps: FlowsDeps): Flows {
   const transactions = createTransactionStore(deps.backend, config.namespace)
   const authorizeDeps: AuthorizeDeps = { config, provider, transactions, dpopKeys, warn: report, navigate }
   const relay = createRelay(config.namespace)
-  const callbacks = createCallbackHandler({ config, provider, transactions, session, dpopKeys, report, detector: deps.detector, mixUp: guardMixUp(config, deps.redirectIssuers, new URL(config.issuer).href) })
+  const callbacks = createCallbackHandler({ config, provider, transactions, session, dpopKeys, report, detector: deps.detector, mixUp: guardMixUp(config, deps.redirectIssuers) })
   /** After a sign-out, the provider's form unless a prompt is given (see `login()`). */
   const asked = (opts: LoginOptions | undefined): LoginOptions | undefined =>
     session.afterLogout() && (opts === undefined || (typeof opts === 'object' && opts !== null && opts.prompt === undefined)) ? { ...opts, prompt: 'login' } : opts

@@ -12,17 +12,17 @@
 import type * as oauth from 'oauth4webapi'
 import type { Config } from '../config.js'
 import { OAuthError } from '../errors.js'
+import type { RedirectIssuers } from './redirect-issuers.js'
 
 /** Checks a callback's `iss` where mix-up is possible; returns the metadata to validate the response with. */
 export type MixUpGuard = (url: URL, as: oauth.AuthorizationServer) => oauth.AuthorizationServer
 
 /**
- * The check of a callback for the client of `issuer`: it throws `invalid_callback` when `iss` is
- * required and missing, and returns the metadata to validate the response with (announcing `iss`
- * where it is required). `sharing`: the issuers of the page's clients on this redirect URI (see
- * `redirect-issuers.ts`; registered when each client was created).
+ * The check of a callback for a registered client (`redirect-issuers.ts`: registered when each
+ * client was created): it throws `invalid_callback` when `iss` is required and missing, and returns
+ * the metadata to validate the response with (announcing `iss` where it is required).
  */
-export function guardMixUp(config: Config, sharing: ReadonlySet<string>, issuer: string): MixUpGuard {
+export function guardMixUp(config: Config, { issuer, sharing }: RedirectIssuers): MixUpGuard {
   return (url, as) => {
     const shared = [...sharing].some((other) => other !== issuer)
     if (!config.requireIss && !shared) return as
