@@ -10,11 +10,14 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { findChromium } from '../test/e2e/browser.mjs'
+import { engineFailures, firstLine, NODE_TEST_FAILURE, playwrightFailures, vitestFailures } from './failed-tests.mjs'
 
 const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx'
 const PROVIDER_WARNING = /^oidc-provider WARNING: Unsupported runtime/
 const steps = []
 const lines = []
+/** A line per failed test, `suite: where › name — why`, printed with the summary. */
+const failures = []
 let passed = 0
 let failed = 0
 let warned = false
@@ -71,6 +74,7 @@ function countVitest(file) {
   const report = JSON.parse(readFileSync(file, 'utf8'))
   passed += report.numPassedTests ?? 0
   failed += (report.numFailedTests ?? 0) + (report.numRuntimeErrorTestSuites ?? 0)
+  failures.push(...vitestFailures(file))
   lines.push(`unit: ${report.numPassedTests ?? 0} passed, ${(report.numFailedTests ?? 0) + (report.numRuntimeErrorTestSuites ?? 0)} failed`)
   return true
 }
@@ -87,6 +91,7 @@ function countPlaywright(file, label = 'e2e[chromium, playwright]') {
   passed += p
   failed += f
   lines.push(`${label}: ${p} passed, ${f} failed`)
+  failures.push(...playwrightFailures(file, label))
   return true
 }
 
@@ -99,6 +104,7 @@ function countEngines(file) {
     failed += r.failed
     lines.push(`e2e[${r.engine}]: ${r.passed} passed, ${r.failed} failed`)
   }
+  failures.push(...engineFailures(file))
   return true
 }
 
@@ -162,6 +168,9 @@ if (build) {
     let seen = false
     const ok = await runConcurrent(name, process.execPath, args, {
       onLine: (line) => {
+        // node:test's `not ok: …` (scripts/node-test-summary.mjs), or the package checks' `FAIL name: why`
+        const f = NODE_TEST_FAILURE.exec(line) ?? /^FAIL (.+)$/.exec(line)
+        if (f) failures.push(`${name}: ${firstLine(f[1])}`)
         const m = /^([\w-]+(?:\[[\w, -]+\])?): (\d+) passed, (\d+) failed/.exec(line)
         if (!m) return
         seen = true
@@ -196,5 +205,6 @@ if (build) {
 console.log('\n=== summary')
 for (const s of steps) console.log(`${s.ok ? 'ok  ' : 'FAIL'} ${s.name} (${s.seconds} s)`)
 for (const l of lines) console.log(l)
+if (failures.length) console.log(`failed tests:\n${failures.map((f) => `  ${f}`).join('\n')}`)
 console.log(`tests: ${passed} passed, ${failed} failed`)
 process.exit(failed === 0 && steps.every((s) => s.ok) ? 0 : 1)

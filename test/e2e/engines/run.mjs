@@ -18,10 +18,13 @@ import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { NODE_TEST_FAILURE } from '../../../scripts/failed-tests.mjs'
 
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const ROOT = path.resolve(HERE, '..', '..', '..')
 const ALL = ['chromium', 'firefox', 'webkit']
+/** Prints `not ok: …` for each failed test, collected into the report's `failures`. */
+const SUMMARY = path.join(ROOT, 'scripts', 'node-test-summary.mjs')
 export const PROVIDER_WARNING = /^oidc-provider WARNING: Unsupported runtime/
 
 const argv = process.argv.slice(2)
@@ -69,13 +72,14 @@ const children = new Set()
 function runEngine(engine) {
   const started = Date.now()
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=1', ...nodeTestArgs, ...testFiles(engine)], {
+    const child = spawn(process.execPath, ['--test', '--test-reporter=spec', '--test-reporter-destination=stdout', `--test-reporter=${SUMMARY}`, '--test-reporter-destination=stdout', '--test-concurrency=1', ...nodeTestArgs, ...testFiles(engine)], {
       cwd: ROOT,
-      env: { ...process.env, E2E_ENGINE: engine, FORCE_COLOR: '0' },
+      env: { ...process.env, E2E_ENGINE: engine, FORCE_COLOR: '0', NODE_TEST_LABEL: 'all suites', ...(filtered ? { NODE_TEST_SKIPPED_OK: '1' } : {}) },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     children.add(child)
     const counts = {}
+    const failures = []
     const onLine = (line) => {
       if (PROVIDER_WARNING.test(line)) {
         if (!warned) console.log(line)
@@ -84,6 +88,8 @@ function runEngine(engine) {
       }
       const m = /^ℹ (tests|pass|fail|cancelled|skipped|todo) (\d+)$/.exec(line)
       if (m) counts[m[1]] = Number(m[2])
+      const f = NODE_TEST_FAILURE.exec(line)
+      if (f) failures.push(f[1])
       console.log(`[${engine}] ${line}`)
     }
     for (const stream of [child.stdout, child.stderr]) {
@@ -101,12 +107,12 @@ function runEngine(engine) {
       const seconds = Number(((Date.now() - started) / 1000).toFixed(1))
       if (counts.tests === undefined) {
         // no summary: the process died before reporting (count it as one failure, never a pass)
-        resolve({ engine, passed: 0, failed: 1, seconds, exit: code, note: 'no test summary' })
+        resolve({ engine, passed: 0, failed: 1, seconds, exit: code, note: 'no test summary', failures })
         return
       }
       // A skipped test is not a pass (unless a name pattern skipped it on purpose).
       const failed = (counts.fail ?? 0) + (counts.cancelled ?? 0) + (filtered ? 0 : (counts.skipped ?? 0) + (counts.todo ?? 0))
-      resolve({ engine, passed: counts.pass ?? 0, failed: failed || (code === 0 ? 0 : 1), seconds, exit: code })
+      resolve({ engine, passed: counts.pass ?? 0, failed: failed || (code === 0 ? 0 : 1), seconds, exit: code, failures })
     })
   })
 }
