@@ -16,6 +16,13 @@ import { templateUrl, withIssuerTemplate } from './templated-issuer.js'
 export interface Provider {
   /** The discovered metadata (one request per page, retried after a failure). */
   metadata(): Promise<oauth.AuthorizationServer>
+  /** The metadata as the provider sent it (before the app's override), once discovered: kept with a sign-in's transaction. */
+  discovered(): oauth.AuthorizationServer | undefined
+  /**
+   * Uses metadata discovered earlier (by the page that started the sign-in) instead of a discovery
+   * request, when nothing is cached yet and it names this client's issuer; anything else is ignored.
+   */
+  adopt(discovered: unknown): void
   /** The client metadata for oauth4webapi, with the ID token algorithms pinned. */
   client(as: oauth.AuthorizationServer): oauth.Client
   /** Options for an oauth4webapi request: a fresh timeout signal each time, and `allowInsecureRequests`. */
@@ -29,12 +36,21 @@ export interface Provider {
   navigable(endpoint: unknown): URL | undefined
 }
 
+function parseUrl(value: string): URL | undefined {
+  try {
+    return new URL(value)
+  } catch {
+    return undefined
+  }
+}
+
 /** Signing algorithms a public client may accept for ID tokens: asymmetric only, never `none`. */
 const ASYMMETRIC = /^(RS|PS|ES)(256|384|512)$|^EdDSA$|^Ed25519$|^ES256K$/
 
 /** Creates the provider access for a configuration. */
 export function createProvider(config: Config): Provider {
   let cached: Promise<oauth.AuthorizationServer> | undefined
+  let raw: oauth.AuthorizationServer | undefined
   const issuer = new URL(config.issuer)
   const expected = config.issuerTemplate === undefined ? issuer : templateUrl(config.issuerTemplate)
 
@@ -60,28 +76,43 @@ export function createProvider(config: Config): Provider {
     }
   }
 
+  /** The metadata the client uses: the app's override merged over discovery, then the issuer-template rule, if any. */
+  function finish(discovered: oauth.AuthorizationServer): oauth.AuthorizationServer {
+    const merged = applyMetadataOverride(discovered, config.metadata)
+    const as = config.issuerTemplate === undefined ? merged : withIssuerTemplate(merged, config.issuerTemplate)
+    const methods = as.code_challenge_methods_supported
+    if (Array.isArray(methods) && !methods.includes('S256')) {
+      throw new OAuthError('configuration_error', 'oauth-spa: the provider does not support PKCE S256 (code_challenge_methods_supported); plain PKCE is never used.')
+    }
+    return as
+  }
+
+  function settle(metadata: Promise<oauth.AuthorizationServer>): Promise<oauth.AuthorizationServer> {
+    cached = metadata
+    cached.catch(() => (cached = undefined))
+    return cached
+  }
+
   return {
     metadata() {
-      cached ??= discover().then(
-        (discovered) => {
-          // Explicit metadata from the app over discovery; then the issuer-template rule, if any.
-          const merged = applyMetadataOverride(discovered, config.metadata)
-          const as = config.issuerTemplate === undefined ? merged : withIssuerTemplate(merged, config.issuerTemplate)
-          const methods = as.code_challenge_methods_supported
-          if (Array.isArray(methods) && !methods.includes('S256')) {
-            throw new OAuthError(
-              'configuration_error',
-              'oauth-spa: the provider does not support PKCE S256 (code_challenge_methods_supported); plain PKCE is never used.',
-            )
-          }
-          return as
-        },
-        (e: unknown) => {
-          throw toOAuthError(e, 'discovery', 'configuration_error')
-        },
+      if (cached) return cached
+      return settle(
+        discover().then(
+          (discovered) => finish((raw = discovered)),
+          (e: unknown) => {
+            throw toOAuthError(e, 'discovery', 'configuration_error')
+          },
+        ),
       )
-      cached.catch(() => (cached = undefined))
-      return cached
+    },
+    discovered: () => raw,
+    adopt(discovered) {
+      // The same issuer check as a discovery response's (RFC 8414 §3.3): metadata of another issuer is never used.
+      if (cached || typeof discovered !== 'object' || discovered === null) return
+      const issuer = (discovered as { issuer?: unknown }).issuer
+      if (typeof issuer !== 'string' || parseUrl(issuer)?.href !== expected.href) return
+      const as = discovered as oauth.AuthorizationServer
+      void settle(Promise.resolve(as).then((d) => finish((raw = d)))).catch(() => undefined)
     },
     client(as) {
       const advertised = as.id_token_signing_alg_values_supported

@@ -167,6 +167,7 @@ export async function prepareLogin(deps: AuthorizeDeps, options: LoginOptions = 
     // Sent as max_age: the ID token's auth_time is then checked against it (OIDC Core §3.1.2.1).
     maxAge: options.maxAge ?? (options.extraParams?.['max_age'] === undefined ? undefined : Number(options.extraParams['max_age'])),
     ...(acrValues ? { acrValues } : {}),
+    metadata: provider.discovered(),
   }
   try {
     await transactions.put(txn)

@@ -124,6 +124,9 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
     if (!samePath(url, new URL(txn.redirectUri))) {
       throw new OAuthError('invalid_callback', 'callback: the URL is not the redirect URI of this sign-in')
     }
+    // The metadata the sign-in started with, when this page has none yet (a callback page): no
+    // discovery request before the token request. Only metadata of this client's issuer is taken.
+    provider.adopt(txn.metadata)
     const metadata = await provider.metadata()
     const as = mixUp(url, metadata)
     // The transaction was taken by this URL's single `state`; checked again here, by us.

@@ -35,6 +35,11 @@ export interface Transaction {
   appState?: unknown
   /** The `acr_values` sent: the ID token's `acr` must be one of them. */
   acrValues?: string[] | undefined
+  /**
+   * The provider's metadata as discovered when the sign-in started (public, no secret): the callback
+   * page uses it instead of a discovery request of its own, so the code is redeemed one round trip sooner.
+   */
+  metadata?: unknown
 }
 
 /**

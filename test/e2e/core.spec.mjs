@@ -87,6 +87,9 @@ test('a. sign-in round trip: login() → provider form → callback → user and
   expect(provider.stats.grants).toEqual({ authorization_code: 1 })
   expect(provider.stats.errors).toEqual({})
   expect((await events(page, 'login')).length).toBe(1)
+  // One discovery, by the page that started the sign-in: the callback page used the metadata kept
+  // with the transaction and went straight to the token request.
+  expect(provider.stats.requests.discovery, 'discovery requests').toBe(1)
 })
 
 test('b. tokens live in separate IndexedDB stores and nowhere else; the callback parameters leave the address bar', async ({ page, context, servers }) => {

@@ -106,6 +106,8 @@ test(name('1. sign-in through the provider form; auth.fetch GET and POST reach t
     assert.equal(provider.stats.logins.ok, 1)
     assert.deepEqual(provider.stats.grants, { authorization_code: 1 })
     assert.deepEqual(provider.stats.errors, {})
+    // One discovery, by the page that started the sign-in: the callback page reused its metadata.
+    assert.equal(provider.stats.requests.discovery, 1, 'discovery requests')
   }))
 
 test(name('2. tokens live in separate IndexedDB stores and nowhere else (no localStorage, sessionStorage, cookie, URL)'), { timeout: TIMEOUT }, () =>

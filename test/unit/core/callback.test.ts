@@ -14,7 +14,7 @@ import {
   startLogin,
   type ScriptedProvider,
 } from '../helpers/scripted-provider.js'
-import { dumpNamespace } from '../helpers/idb.js'
+import { dumpNamespace, putRaw } from '../helpers/idb.js'
 
 let p: ScriptedProvider
 let auth: OAuthClient
@@ -119,8 +119,60 @@ describe('handleRedirectCallback: the genuine callback', () => {
     window.history.replaceState(null, '', url)
     const page = createOAuthClient(clientOptions(p, { clientId: p.clientId }))
     await expect(page.handleRedirectCallback()).resolves.toMatchObject({ user: { sub: 'alice' } })
-    expect(seen.map((s) => s.path)).toContain('/.well-known/openid-configuration')
+    // The token request (the metadata came with the transaction: no discovery request here).
+    expect(seen.map((s) => s.path)).toEqual(['/token'])
     expect(seen.filter((s) => /[?&]code=/.test(s.page))).toEqual([])
+  })
+
+  describe('the metadata the sign-in started with', () => {
+    /** The callback page: a new client on the callback URL, with nothing discovered; what it requests. */
+    async function callbackPage(): Promise<{ paths: string[]; result: Promise<unknown> }> {
+      const url = callbackUrl(p)
+      const from = p.requests.length
+      window.history.replaceState(null, '', url)
+      const page = createOAuthClient(clientOptions(p, { clientId: p.clientId }))
+      const result = page.handleRedirectCallback()
+      await result.catch(() => undefined)
+      return { paths: p.requests.slice(from).map((r) => r.url.pathname), result }
+    }
+    /** The stored transaction of the last sign-in started, and its key. */
+    async function pending(): Promise<{ key: string; txn: Record<string, unknown> }> {
+      const state = p.lastAuthorization().searchParams.get('state')
+      const found = Object.entries(await dumpNamespace(p.clientId, ['transactions'])).find(([, v]) => (v as { state?: string }).state === state)
+      expect(found, 'the transaction of the last sign-in').toBeDefined()
+      return { key: found![0].replace(/^transactions\//, ''), txn: found![1] as Record<string, unknown> }
+    }
+
+    it('is kept with the transaction (public metadata, no secret) and used by the callback page: the token request is its first request', async () => {
+      await startLogin(auth, p)
+      const { txn } = await pending()
+      expect(txn['metadata']).toMatchObject({ issuer: ISSUER, token_endpoint: `${ISSUER}/token` })
+      const { paths, result } = await callbackPage()
+      await expect(result).resolves.toMatchObject({ user: { sub: 'alice' } })
+      expect(paths).toEqual(['/token'])
+    })
+
+    it("another issuer's metadata in the transaction (tampered storage) is not used: the page discovers its own and redeems the code at its own token endpoint", async () => {
+      await startLogin(auth, p)
+      const { key, txn } = await pending()
+      await putRaw('transactions', key, { ...txn, metadata: { issuer: 'https://evil.example', token_endpoint: 'https://evil.example/token', authorization_endpoint: 'https://evil.example/authorize' } })
+      const { paths, result } = await callbackPage()
+      await expect(result).resolves.toMatchObject({ user: { sub: 'alice' } })
+      expect(paths).toEqual(['/.well-known/openid-configuration', '/token'])
+      expect(p.requests.some((r) => r.url.origin === 'https://evil.example')).toBe(false)
+    })
+
+    it('a transaction without metadata (stored by an earlier version) or with a malformed one: the page discovers as before', async () => {
+      for (const metadata of [undefined, null, 'x', { issuer: 42 }, { issuer: 'not a url' }]) {
+        await startLogin(auth, p)
+        const { key, txn } = await pending()
+        const { metadata: _, ...rest } = txn
+        await putRaw('transactions', key, metadata === undefined ? rest : { ...rest, metadata })
+        const { paths, result } = await callbackPage()
+        await expect(result, JSON.stringify(metadata)).resolves.toMatchObject({ user: { sub: 'alice' } })
+        expect(paths, JSON.stringify(metadata)).toEqual(['/.well-known/openid-configuration', '/token'])
+      }
+    })
   })
 
   it('a callback page connects to the lock manager when the client is created, before the sign-in needs the lock; other pages do not', async () => {
