@@ -17,6 +17,7 @@ import path from 'node:path'
 import { gunzipSync } from 'node:zlib'
 
 import { freePort } from '../../support/free-port.mjs'
+import { startProviderStack } from './stack.mjs'
 
 export const GLEWLWYD_BIN = '/usr/bin/glewlwyd'
 const SHARE = '/usr/share/glewlwyd/webapp'
@@ -347,6 +348,8 @@ export async function startGlewlwyd(options) {
       users: GLEWLWYD_USERS,
       id: randomUUID(),
       log,
+      /** Glewlwyd's log lines so far with `Event` (token issuance, grants, logins), in order. */
+      events: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').filter((l) => l.includes(' INFO: Event')) : []),
       admin,
       close: stop,
     }
@@ -354,4 +357,28 @@ export async function startGlewlwyd(options) {
     await stop()
     throw e
   }
+}
+
+/** Glewlwyd's access-token audience without resource indicators: the granted scope string. */
+export const GLEWLWYD_SCOPE = 'openid profile email'
+
+/**
+ * The whole stack of a Glewlwyd test, without any test runner: the e2e test app, a fresh
+ * Glewlwyd whose client may return to the app (redirect and post-logout URIs), and the API that
+ * validates Glewlwyd's JWT access tokens through its JWKS (audience: the scope string, see
+ * GLEWLWYD_SCOPE). `stack.clientId` is the client's id; `stack.close()` stops all three.
+ * @param {{ plugin?: object }} [options] overrides of the OIDC plugin's settings
+ */
+export async function startGlewlwydStack({ plugin } = {}) {
+  const stack = await startProviderStack({
+    startOp: async (app) => {
+      const op = await startGlewlwyd({ redirectUris: [app.redirectUri], postLogoutRedirectUris: [app.postLogoutRedirectUri], plugin })
+      return { ...op, jwksUri: `${op.issuer}/jwks` }
+    },
+    api: () => ({ audience: GLEWLWYD_SCOPE }),
+    // Glewlwyd has no offline_access scope: it issues refresh tokens to the code flow anyway.
+    appConfig: { scope: GLEWLWYD_SCOPE },
+  })
+  stack.clientId = stack.provider.clientId
+  return stack
 }
