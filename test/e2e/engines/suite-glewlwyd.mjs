@@ -12,8 +12,8 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 
 import { call, events, requireBuild, snapshot, token, tokenValues } from '../support/browser-helpers.mjs'
-import { glewlwydInstalled, startGlewlwydStack } from '../providers/support/glewlwyd.mjs'
-import { assertMatch, loadEngine, waitForApp, waitForStatus } from './suite-helpers.mjs'
+import { startGlewlwydStack } from '../providers/support/glewlwyd.mjs'
+import { assertMatch, browserPerSuite, loadEngine, waitForApp, waitForStatus } from './suite-helpers.mjs'
 
 const ENGINE = process.env.E2E_ENGINE ?? 'chromium'
 const driver = await loadEngine(ENGINE)
@@ -24,27 +24,12 @@ const PAGE_WAIT = 30_000
 
 const name = (s) => `${ENGINE}: Glewlwyd: ${s}`
 
-let browser
-test.before(async () => {
-  if (!glewlwydInstalled()) throw new Error('glewlwyd is not installed (apt-get install glewlwyd; .ci/run installs it)')
-  browser = await driver.launch()
-})
-test.after(async () => {
-  await browser?.close()
-})
-
-/** A fresh Glewlwyd stack and a page for `body(servers, page)`; both closed after. */
-async function withGlewlwyd(body) {
-  const servers = await startGlewlwydStack()
-  let page
-  try {
-    page = await browser.newPage()
-    await body(servers, page)
-  } finally {
-    await page?.close().catch(() => undefined)
-    await servers.close()
-  }
-}
+// One browser for the file; each test a fresh Glewlwyd, app and API (startGlewlwydStack), all on
+// 127.0.0.1 and free ports, stopped after the test. (startGlewlwyd fails, never skips, when the
+// Debian package is missing: .ci/run installs it.)
+const withStack = browserPerSuite(driver, startGlewlwydStack)
+/** `body(servers, page, newPage)` with a fresh Glewlwyd stack and a page of the suite's browser. */
+const withGlewlwyd = (body) => withStack({}, async (servers, newPage) => body(servers, await newPage(), newPage))
 
 /** Glewlwyd's own log: how many `Event` lines match `pattern` (its record of what it issued). */
 const glewlwydEvents = (servers, pattern) => servers.provider.events().filter((l) => pattern.test(l)).length
@@ -180,4 +165,61 @@ test(name('refresh rotates the refresh token (the old one refused at Glewlwyd); 
     // Nothing more is asked with the dead token: getAccessToken rejects at once.
     assertMatch(await token(page), { ok: false, error: { code: 'login_required' } })
     assert.equal(glewlwydEvents(servers, ACCESS_TOKEN_ISSUED), 2)
+  }))
+
+/**
+ * The status of Glewlwyd's profile API for the browser's cookies (200: its session is alive, 401:
+ * none), asked from a page of Glewlwyd's origin (one of its static files), as its own apps ask it.
+ */
+async function glewlwydSessionStatus(probe, servers) {
+  await probe.goto(`${servers.provider.origin}/css/glewlwyd.css`)
+  return probe.evaluate(() => fetch('/api/profile_list/', { credentials: 'same-origin' }).then((r) => r.status))
+}
+
+test(name('logout: end_session with post_logout_redirect_uri and a fresh state; its session ends and the browser comes back, signed out, the state checked'), { timeout: TIMEOUT }, () =>
+  withGlewlwyd(async (servers, page, newPage) => {
+    const { origin: opOrigin } = servers.provider
+    await signInAtGlewlwyd(page, servers)
+    const probe = await newPage()
+    assert.equal(await glewlwydSessionStatus(probe, servers), 200, 'no Glewlwyd session after the sign-in')
+
+    await page.evaluate(() => {
+      void window.auth.logout()
+    })
+    // Glewlwyd's end_session sends the browser to its login app, which asks the user to confirm
+    // and names where it will go next: there only when the post-logout URI is registered for the
+    // client (known from id_token_hint) and `state` is sent (callback_oidc_end_session).
+    await page.waitForURL((u) => u.startsWith(`${opOrigin}/`) && new URL(u).searchParams.get('prompt') === 'end_session', { timeout: PAGE_WAIT })
+    const prompt = new URL(await page.url())
+    assert.equal(prompt.searchParams.get('post_redirect_to'), servers.postLogoutRedirectUri)
+    const back = new URL(prompt.searchParams.get('callback_url'))
+    assert.equal(`${back.origin}${back.pathname}`, servers.postLogoutRedirectUri)
+    const state = back.searchParams.get('state')
+    assert.match(state ?? '', /^[\w-]{20,}$/, 'the SDK sent no fresh state')
+    await page.waitForFunction(() => /wishes you to close the current session/.test(document.body.textContent), { timeout: PAGE_WAIT })
+    await page.click(await buttonByText(page, 'Logout', 'e2e-logout'))
+
+    await page.waitForURL((u) => u.startsWith(`${servers.postLogoutRedirectUri}`), { timeout: PAGE_WAIT })
+    await waitForApp(page)
+    await waitForStatus(page, 'unauthenticated')
+    // The SDK checked the state on return: no error, the pending logout consumed, the state gone
+    // from the address bar. (It reports a mismatch from a 0 ms timer set while the app started;
+    // timers of equal delay run in order, so once this one has run, that one has.)
+    await page.evaluate(() => new Promise((r) => setTimeout(() => r(true), 0)))
+    assert.deepEqual(await events(page, 'error'), [])
+    assert.equal(new URL(await page.url()).searchParams.get('state'), null)
+    assert.deepEqual(await page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.endsWith(':logout'))), [], 'the pending logout was not consumed')
+    const after = await tokenValues(page, servers)
+    assert.deepEqual([after.accessTokens, after.refreshToken, after.idToken], [[], undefined, undefined], 'the stores still hold tokens')
+    assertMatch(await token(page), { ok: false, error: { code: 'login_required' } })
+    assert.equal(await glewlwydSessionStatus(probe, servers), 401, "Glewlwyd's own session has not ended")
+
+    // A later login() asks Glewlwyd for its form again (prompt=login).
+    await page.evaluate(() => {
+      void window.auth.login()
+    })
+    await page.waitForURL((u) => u.startsWith(`${opOrigin}/login.html?`), { timeout: PAGE_WAIT })
+    const authorization = new URL(new URL(await page.url()).searchParams.get('callback_url'))
+    assert.equal(authorization.searchParams.get('prompt'), 'login')
+    await page.waitForFunction(() => document.querySelector('#username') !== null, { timeout: PAGE_WAIT })
   }))

@@ -152,11 +152,12 @@ export function appWithoutIndexedDb(variant) {
 
 /**
  * `withStack(stackOptions, body)` for a suite whose browser `getBrowser()` returns: runs
- * `body(servers, newPage)` with a fresh server stack, and closes its pages and servers after.
+ * `body(servers, newPage)` with a fresh server stack (`startStack(stackOptions)`, by default the
+ * dev provider's), and closes its pages and servers after.
  */
-export function stackRunner(getBrowser) {
+export function stackRunner(getBrowser, startStack = startE2EServers) {
   return async (stackOptions, body) => {
-    const servers = await startE2EServers(stackOptions)
+    const servers = await startStack(stackOptions)
     const pages = []
     const newPage = async () => {
       const page = await getBrowser().newPage()
@@ -174,9 +175,9 @@ export function stackRunner(getBrowser) {
 
 /**
  * One browser for a suite file: launched by `driver` before its tests, closed after them. Returns
- * the suite's `withStack` (see {@link stackRunner}).
+ * the suite's `withStack` (see {@link stackRunner}; `startStack` as there).
  */
-export function browserPerSuite(driver) {
+export function browserPerSuite(driver, startStack) {
   let browser
   before(async () => {
     browser = await driver.launch()
@@ -184,7 +185,7 @@ export function browserPerSuite(driver) {
   after(async () => {
     await browser?.close()
   })
-  return stackRunner(() => browser)
+  return stackRunner(() => browser, startStack)
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
