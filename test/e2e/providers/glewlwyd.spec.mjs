@@ -23,26 +23,13 @@
 import { expect, test as base } from '@playwright/test'
 
 import { call, openApp, snapshot, token, tokenValues, waitForApp, waitForStatus } from '../support/browser-helpers.mjs'
-import { glewlwydInstalled, startGlewlwyd } from './support/glewlwyd.mjs'
-import { startProviderStack } from './support/stack.mjs'
-
-/** Glewlwyd's access-token audience without resource indicators: the granted scopes. */
-const SCOPE = 'openid profile email'
+import { glewlwydInstalled, startGlewlwydStack } from './support/glewlwyd.mjs'
 
 const test = base.extend({
   glewlwyd: [{}, { option: true }],
   servers: async ({ glewlwyd }, use) => {
     if (!glewlwydInstalled()) throw new Error('glewlwyd is not installed (apt-get install glewlwyd; .ci/run installs it)')
-    const stack = await startProviderStack({
-      startOp: async (app) => {
-        const op = await startGlewlwyd({ redirectUris: [app.redirectUri], postLogoutRedirectUris: [app.postLogoutRedirectUri], plugin: glewlwyd.plugin })
-        return { ...op, jwksUri: `${op.issuer}/jwks` }
-      },
-      api: () => ({ audience: SCOPE }),
-      // Glewlwyd has no offline_access scope: it issues refresh tokens to the code flow anyway.
-      appConfig: { scope: SCOPE },
-    })
-    stack.clientId = stack.provider.clientId
+    const stack = await startGlewlwydStack({ plugin: glewlwyd.plugin })
     try {
       await use(stack)
     } finally {
