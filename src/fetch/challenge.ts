@@ -47,8 +47,9 @@ export interface Challenge {
  */
 export async function readChallenge(response: Response): Promise<Challenge | undefined> {
   const headers = (response as Partial<Response> | null | undefined)?.headers
-  const header = typeof headers?.get === 'function' ? headers.get('www-authenticate') : null
-  if (header === null) return undefined
+  const header: unknown = typeof headers?.get === 'function' ? headers.get('www-authenticate') : null
+  // Only a header value (a string) is parsed: a look-alike whose get() answers anything else has none.
+  if (typeof header !== 'string') return undefined
   // The parser comes with oauth4webapi, loaded on first need (network_error when it cannot be).
   const { parseChallenges, pickChallenge } = await loadParser()
   return pickChallenge(await parseChallenges(header))

@@ -33,6 +33,10 @@ describe('readChallenge', () => {
     expect(await readChallenge(answer('Bearer error="insufficient_user_authentication", max_age="-1", resource_metadata="not a url"'))).toEqual({ scheme: 'bearer', error: 'insufficient_user_authentication' })
     expect(await readChallenge({} as Response)).toBeUndefined()
     expect(await readChallenge(null as unknown as Response)).toBeUndefined()
+    // A look-alike whose headers.get() answers something other than a string has no header value.
+    for (const value of [42, {}, ['Bearer'], true]) {
+      expect(await readChallenge({ headers: { get: () => value } } as unknown as Response), JSON.stringify(value)).toBeUndefined()
+    }
   })
 })
 
