@@ -17,6 +17,9 @@ import { memoryAdapter } from 'better-auth/adapters/memory'
 import { toNodeHandler } from 'better-auth/node'
 import { jwt } from 'better-auth/plugins'
 
+import { startProviderStack } from './stack.mjs'
+import { startUserInfoApi } from './userinfo-api.mjs'
+
 export const BETTER_AUTH_USERS = [{ email: 'alice@example.com', password: 'wonderland-1', name: 'Alice Liddell' }]
 
 const LOGIN_PAGE = `<!DOCTYPE html>
@@ -81,6 +84,7 @@ export async function startBetterAuth(options) {
   })
   const handler = toNodeHandler(auth)
   const stats = { token: 0, revoke: 0, endSession: 0, userinfo: 0 }
+  const endSessionRequests = []
   server.on('request', (req, res) => {
     const url = new URL(req.url, origin)
     if (url.pathname === '/login') {
@@ -112,7 +116,11 @@ export async function startBetterAuth(options) {
     }
     if (url.pathname === '/api/auth/oauth2/token') stats.token++
     if (url.pathname === '/api/auth/oauth2/revoke') stats.revoke++
-    if (url.pathname === '/api/auth/oauth2/end-session') stats.endSession++
+    if (url.pathname === '/api/auth/oauth2/end-session') {
+      stats.endSession++
+      // What the RP sent (id_token_hint, state, …), for suites whose engine cannot watch requests.
+      endSessionRequests.push(Object.fromEntries(url.searchParams))
+    }
     if (url.pathname === '/api/auth/oauth2/userinfo') stats.userinfo++
     handler(req, res)
   })
@@ -148,6 +156,8 @@ export async function startBetterAuth(options) {
       jwksUri: `${origin}/api/auth/jwks`,
       users: BETTER_AUTH_USERS,
       stats,
+      /** The query of each end-session request it received, in order (values kept in memory only). */
+      endSessionRequests,
       async close() {
         server.closeAllConnections?.()
         await new Promise((resolve) => server.close(resolve))
@@ -158,4 +168,25 @@ export async function startBetterAuth(options) {
     server.close()
     throw e
   }
+}
+
+/**
+ * The stack of the Better Auth specs and engine suites, engine-neutral: the e2e test app with
+ * `userInfo: true` (Better Auth puts name/email only in UserInfo), Better Auth registered for that
+ * app (redirect, post-logout URI, trusted and CORS origin), and an API that validates its opaque
+ * access tokens at its UserInfo endpoint. `stack.clientId` is the client Better Auth registered.
+ * Everything on 127.0.0.1 and free ports, stopped by `stack.close()`.
+ *
+ * @param {object} [options]
+ * @param {object} [options.appConfig] client options merged into /app-config.json
+ */
+export async function startBetterAuthStack({ appConfig } = {}) {
+  const stack = await startProviderStack({
+    startOp: (app) =>
+      startBetterAuth({ redirectUris: [app.redirectUri], postLogoutRedirectUris: [app.postLogoutRedirectUri], trustedOrigins: [app.origin], corsOrigins: [app.origin] }),
+    startApi: (op, app) => startUserInfoApi({ userinfoEndpoint: `${op.issuer}/oauth2/userinfo`, allowedOrigins: [app.origin] }),
+    appConfig: { userInfo: true, ...appConfig },
+  })
+  stack.clientId = stack.provider.clientId
+  return stack
 }
