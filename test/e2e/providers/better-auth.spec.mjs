@@ -15,19 +15,11 @@
 import { expect, test as base } from '@playwright/test'
 
 import { call, openApp, snapshot, token, tokenValues, waitForApp, waitForStatus } from '../support/browser-helpers.mjs'
-import { startBetterAuth } from './support/better-auth.mjs'
-import { startProviderStack } from './support/stack.mjs'
-import { startUserInfoApi } from './support/userinfo-api.mjs'
+import { startBetterAuth, startBetterAuthStack } from './support/better-auth.mjs'
 
 const test = base.extend({
   servers: async ({}, use) => {
-    const stack = await startProviderStack({
-      startOp: (app) =>
-        startBetterAuth({ redirectUris: [app.redirectUri], postLogoutRedirectUris: [app.postLogoutRedirectUri], trustedOrigins: [app.origin], corsOrigins: [app.origin] }),
-      startApi: (op, app) => startUserInfoApi({ userinfoEndpoint: `${op.issuer}/oauth2/userinfo`, allowedOrigins: [app.origin] }),
-      appConfig: { userInfo: true },
-    })
-    stack.clientId = stack.provider.clientId
+    const stack = await startBetterAuthStack()
     try {
       await use(stack)
     } finally {
