@@ -18,6 +18,7 @@ import { test } from 'node:test'
 
 import { call, events, requireBuild, snapshot, token, tokenValues } from '../support/browser-helpers.mjs'
 import { BETTER_AUTH_USERS, startBetterAuthStack } from '../providers/support/better-auth.mjs'
+import { presentRefreshToken, providerMetadata } from '../providers/support/stack.mjs'
 import { assertMatch, browserPerSuite, loadEngine, waitForApp, waitForStatus } from './suite-helpers.mjs'
 
 const ENGINE = process.env.E2E_ENGINE ?? 'chromium'
@@ -42,7 +43,6 @@ const loadedFrom = async (page) => new URL(await page.evaluate(() => performance
 const requestsTo = (page, prefix) =>
   page.evaluate((p) => performance.getEntriesByType('resource').filter((e) => e.name.startsWith(p)).map((e) => e.name), prefix)
 
-const metadata = async (servers) => (await fetch(`${servers.provider.issuer}/.well-known/openid-configuration`)).json()
 const idTokenClaims = (idToken) => JSON.parse(Buffer.from(idToken.split('.')[1], 'base64url'))
 
 /**
@@ -107,7 +107,7 @@ test(name('sign-in through its login page, RFC 9207 iss, name/email only in User
     assertMatch(await call(page, `${servers.api.origin}/api/me`), { ok: true, status: 200, body: { sub: claims.sub } })
     // No token request from the reloaded page, none at Better Auth, the same tokens as before, and
     // UserInfo asked only by the API since (once per sign-in, not per page).
-    const { token_endpoint: tokenEndpoint } = await metadata(servers)
+    const { token_endpoint: tokenEndpoint } = await providerMetadata(servers)
     assert.deepEqual(await requestsTo(page, tokenEndpoint), [], 'the reloaded page asked for a token')
     assert.equal(servers.provider.stats.token, 1, 'Better Auth saw another token request after the reload')
     const reloaded = await tokenValues(page, servers)
@@ -140,14 +140,9 @@ test(name('refresh rotates the refresh token (the rotated-out one refused at Bet
     assert.equal(servers.api.stats.ok, 1)
 
     // The rotated-out refresh token, posted to Better Auth from Node: refused, invalid_grant.
-    const { token_endpoint: tokenEndpoint } = await metadata(servers)
-    const replay = await fetch(tokenEndpoint, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: first.refreshToken, client_id: servers.clientId }),
-    })
+    const replay = await presentRefreshToken(servers, first.refreshToken)
     assert.equal(replay.status, 400, 'Better Auth accepted a rotated-out refresh token')
-    assert.equal((await replay.json()).error, 'invalid_grant')
+    assert.equal(JSON.parse(replay.body).error, 'invalid_grant')
   }))
 
 /** Better Auth's own session for the browser's cookies, asked from a page of its origin (null: none). */
@@ -158,7 +153,7 @@ async function betterAuthSession(probe, servers) {
 
 test(name('logout: no revocation (no "none" among its revocation auth methods), RP-initiated logout with id_token_hint and a state it returns, checked; back signed out, no error'), { timeout: TIMEOUT }, () =>
   withBetterAuth(async (servers, page, newPage) => {
-    const md = await metadata(servers)
+    const md = await providerMetadata(servers)
     assert.ok(!md.revocation_endpoint_auth_methods_supported.includes('none'), 'Better Auth now lets public clients revoke')
     await signInAtBetterAuth(page, servers)
     const { idToken } = await tokenValues(page, servers)

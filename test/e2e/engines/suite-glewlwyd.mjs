@@ -13,6 +13,7 @@ import { test } from 'node:test'
 
 import { call, events, requireBuild, snapshot, token, tokenValues } from '../support/browser-helpers.mjs'
 import { startGlewlwydStack } from '../providers/support/glewlwyd.mjs'
+import { presentRefreshToken, providerMetadata } from '../providers/support/stack.mjs'
 import { assertMatch, browserPerSuite, loadEngine, waitForApp, waitForStatus } from './suite-helpers.mjs'
 
 const ENGINE = process.env.E2E_ENGINE ?? 'chromium'
@@ -93,7 +94,6 @@ async function signInAtGlewlwyd(page, servers) {
 const requestsTo = (page, prefix) =>
   page.evaluate((p) => performance.getEntriesByType('resource').filter((e) => e.name.startsWith(p)).map((e) => e.name), prefix)
 
-const metadata = async (servers) => (await fetch(`${servers.provider.issuer}/.well-known/openid-configuration`)).json()
 
 test(name('sign-in through its login and consent pages, auth.fetch GET and POST to an API that checks its JWT via its JWKS; a reload restores the session without a token request'), { timeout: TIMEOUT }, () =>
   withGlewlwyd(async (servers, page) => {
@@ -119,7 +119,7 @@ test(name('sign-in through its login and consent pages, auth.fetch GET and POST 
     assertMatch(await snapshot(page), { status: 'authenticated', user: { name: 'Alice Liddell' } })
     assertMatch(await call(page, `${servers.api.origin}/api/me`), { ok: true, status: 200 })
     // No token request from the reloaded page, none at Glewlwyd, and the same tokens as before.
-    const { token_endpoint: tokenEndpoint } = await metadata(servers)
+    const { token_endpoint: tokenEndpoint } = await providerMetadata(servers)
     assert.deepEqual(await requestsTo(page, tokenEndpoint), [], 'the reloaded page asked for a token')
     assert.equal(glewlwydEvents(servers, ACCESS_TOKEN_ISSUED), 1, 'Glewlwyd issued another access token after the reload')
     const reloaded = await tokenValues(page, servers)
@@ -142,13 +142,8 @@ test(name('refresh rotates the refresh token (the old one refused at Glewlwyd); 
     assertMatch(await call(page, `${servers.api.origin}/api/me`), { ok: true, status: 200 })
 
     // The rotated-out refresh token, presented to Glewlwyd: a bare 400 (no JSON error body).
-    const { token_endpoint: tokenEndpoint } = await metadata(servers)
-    const refused = await fetch(tokenEndpoint, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: first.refreshToken, client_id: servers.clientId }),
-    })
-    const body = await refused.text()
+    const refused = await presentRefreshToken(servers, first.refreshToken)
+    const { body } = refused
     assert.equal(refused.status, 400, 'Glewlwyd accepted a rotated-out refresh token')
     assert.throws(() => JSON.parse(body).error, 'Glewlwyd sends no JSON error body')
     assert.equal(glewlwydEvents(servers, ACCESS_TOKEN_ISSUED), 2)

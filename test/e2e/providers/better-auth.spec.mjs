@@ -16,6 +16,7 @@ import { expect, test as base } from '@playwright/test'
 
 import { call, openApp, snapshot, token, tokenValues, waitForApp, waitForStatus } from '../support/browser-helpers.mjs'
 import { startBetterAuth, startBetterAuthStack } from './support/better-auth.mjs'
+import { presentRefreshToken, providerMetadata } from './support/stack.mjs'
 
 const test = base.extend({
   servers: async ({}, use) => {
@@ -50,7 +51,6 @@ async function signInAtBetterAuth(page, servers, { query = '' } = {}) {
   return { result, authorizationUrl, callbackUrl }
 }
 
-const metadata = async (servers) => (await fetch(`${servers.provider.issuer}/.well-known/openid-configuration`)).json()
 const eventsOf = (page, name) =>
   page.evaluate((n) => window.__events.filter((e) => e.name === n).map((e) => ({ code: e.payload?.error?.code, status: e.payload?.error?.status, message: e.payload?.error?.message })), name)
 const idTokenClaims = (idToken) => JSON.parse(Buffer.from(idToken.split('.')[1], 'base64url'))
@@ -91,18 +91,13 @@ test.describe('Better Auth 1.7 (npm, OAuth provider plugin) as the OpenID Provid
     expect((await snapshot(page)).user).toMatchObject({ name: 'Alice Liddell', email: 'alice@example.com' })
     expect(await call(page, `${servers.api.origin}/api/me`)).toMatchObject({ ok: true, status: 200 })
 
-    const { token_endpoint: tokenEndpoint } = await metadata(servers)
-    const replay = await fetch(tokenEndpoint, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: first.refreshToken, client_id: servers.clientId }),
-    })
+    const replay = await presentRefreshToken(servers, first.refreshToken)
     expect(replay.status).toBe(400)
-    expect((await replay.json()).error).toBe('invalid_grant')
+    expect(JSON.parse(replay.body).error).toBe('invalid_grant')
   })
 
   test('logout: no revocation (its metadata lists no "none" there), RP-initiated logout with id_token_hint and a state it returns, checked', async ({ page, servers }) => {
-    const md = await metadata(servers)
+    const md = await providerMetadata(servers)
     expect(md.revocation_endpoint_auth_methods_supported).not.toContain('none')
     await signInAtBetterAuth(page, servers)
     const { idToken } = await tokenValues(page, servers)
@@ -127,7 +122,7 @@ test.describe('Better Auth 1.7 (npm, OAuth provider plugin) as the OpenID Provid
   })
 
   test('DPoP (offered: dpop_signing_alg_values_supported): DPoP-bound sign-in, UserInfo with a proof, refresh', async ({ page, servers }) => {
-    const md = await metadata(servers)
+    const md = await providerMetadata(servers)
     expect(md.dpop_signing_alg_values_supported).toContain('ES256')
     const dpopHeaders = []
     page.on('request', (r) => {
@@ -161,7 +156,7 @@ test.describe('Better Auth 1.7 (npm, OAuth provider plugin) as the OpenID Provid
   })
 
   test('PAR is not offered: its metadata has no pushed_authorization_request_endpoint', async ({ servers }) => {
-    const md = await metadata(servers)
+    const md = await providerMetadata(servers)
     expect(md.pushed_authorization_request_endpoint).toBeUndefined()
     expect(md.require_pushed_authorization_requests).not.toBe(true)
   })

@@ -24,6 +24,7 @@ import { expect, test as base } from '@playwright/test'
 
 import { call, openApp, snapshot, token, tokenValues, waitForApp, waitForStatus } from '../support/browser-helpers.mjs'
 import { glewlwydInstalled, startGlewlwydStack } from './support/glewlwyd.mjs'
+import { presentRefreshToken, providerMetadata } from './support/stack.mjs'
 
 const test = base.extend({
   glewlwyd: [{}, { option: true }],
@@ -67,7 +68,6 @@ async function signInAtGlewlwyd(page, servers, { username = 'alice', password = 
   return { result, authorizationUrl }
 }
 
-const metadata = async (servers) => (await fetch(`${servers.provider.issuer}/.well-known/openid-configuration`)).json()
 const errorEvents = (page, name = 'error') =>
   page.evaluate((n) => window.__events.filter((e) => e.name === n).map((e) => ({ code: e.payload?.error?.code, status: e.payload?.error?.status, message: e.payload?.error?.message })), name)
 
@@ -103,13 +103,8 @@ test.describe('Glewlwyd 2.7 (Debian package) as the OpenID Provider', () => {
     expect(await call(page, `${servers.api.origin}/api/me`)).toMatchObject({ ok: true, status: 200 })
 
     // The provider itself: the rotated-out token is refused with a bare 400, no OAuth error body.
-    const { token_endpoint: tokenEndpoint } = await metadata(servers)
-    const refused = await fetch(tokenEndpoint, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: first.refreshToken, client_id: servers.clientId }),
-    })
-    const body = await refused.text()
+    const refused = await presentRefreshToken(servers, first.refreshToken)
+    const { body } = refused
     expect(refused.status).toBe(400)
     expect(() => JSON.parse(body).error, 'Glewlwyd sends no JSON error body').toThrow()
 
@@ -125,7 +120,7 @@ test.describe('Glewlwyd 2.7 (Debian package) as the OpenID Provider', () => {
   })
 
   test('logout: no revocation (its metadata accepts only client_secret_basic there), end_session with id_token_hint, post_logout_redirect_uri and a fresh state; its session ends and the browser comes back with the state', async ({ page, servers }) => {
-    const md = await metadata(servers)
+    const md = await providerMetadata(servers)
     expect(md.revocation_endpoint).toBeTruthy()
     expect(md.revocation_endpoint_auth_methods_supported).not.toContain('none')
     await signInAtGlewlwyd(page, servers)
@@ -202,7 +197,7 @@ test.describe('Glewlwyd 2.7 (Debian package) as the OpenID Provider', () => {
   })
 
   test('DPoP (offered: dpop_signing_alg_values_supported): DPoP-bound tokens through sign-in, API call and refresh', async ({ page, servers }) => {
-    const md = await metadata(servers)
+    const md = await providerMetadata(servers)
     expect(md.dpop_signing_alg_values_supported).toContain('ES256')
     await signInAtGlewlwyd(page, servers, { query: '?dpop=1' })
     const { accessToken } = await tokenValues(page, servers)
@@ -215,7 +210,7 @@ test.describe('Glewlwyd 2.7 (Debian package) as the OpenID Provider', () => {
   })
 
   test('PAR (offered: pushed_authorization_request_endpoint): the browser carries only a request_uri', async ({ page, servers }) => {
-    const md = await metadata(servers)
+    const md = await providerMetadata(servers)
     expect(md.pushed_authorization_request_endpoint).toBeTruthy()
     const { authorizationUrl } = await signInAtGlewlwyd(page, servers, { query: '?par=1' })
     expect(authorizationUrl.searchParams.get('request_uri')).toMatch(/^urn:ietf:params:oauth:request_uri:/)

@@ -62,3 +62,22 @@ export async function startProviderStack(options) {
   }
   return stack
 }
+
+/** The provider's discovery document, fetched from Node. */
+export async function providerMetadata(servers) {
+  return (await fetch(`${servers.provider.issuer}/.well-known/openid-configuration`)).json()
+}
+
+/**
+ * Presents `refreshToken` at the provider's token endpoint from Node, as the stack's public client
+ * (a stolen or rotated-out token replayed). Resolves with the status and the raw body text.
+ */
+export async function presentRefreshToken(servers, refreshToken) {
+  const { token_endpoint: tokenEndpoint } = await providerMetadata(servers)
+  const response = await fetch(tokenEndpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: servers.clientId }),
+  })
+  return { status: response.status, body: await response.text() }
+}
