@@ -36,6 +36,7 @@ export interface Provider {
   navigable(endpoint: unknown): URL | undefined
 }
 
+/** An absolute URL, or `undefined`. */
 function parseUrl(value: string): URL | undefined {
   try {
     return new URL(value)
@@ -127,14 +128,8 @@ export function createProvider(config: Config): Provider {
     },
     requestOptions,
     navigable(endpoint) {
-      if (typeof endpoint !== 'string') return undefined
-      let url: URL
-      try {
-        url = new URL(endpoint)
-      } catch {
-        return undefined
-      }
-      return url.protocol === 'https:' || (config.allowInsecureRequests && url.protocol === 'http:') ? url : undefined
+      const url = typeof endpoint === 'string' ? parseUrl(endpoint) : undefined
+      return url && (url.protocol === 'https:' || (config.allowInsecureRequests && url.protocol === 'http:')) ? url : undefined
     },
   }
 }
